@@ -12,10 +12,11 @@
 #   make clean
 #
 # Variables: VARIANT=release|debug|san, CC, CFLAGS, CPPFLAGS, LDFLAGS, LDLIBS,
-# PKG_CONFIG, PREFIX, DESTDIR, SUITE=<name> (one Check suite), BENCH_ARGS,
+# PKG_CONFIG, PREFIX, DESTDIR, BUILDDIR (default build), SUITE=<name> (one Check suite), BENCH_ARGS,
 # FUZZ_SECONDS, NO_BOOTSTRAP=1 (never run .ci/install-deps).
 
 .SUFFIXES:
+MAKEFLAGS += --no-print-directory
 .DELETE_ON_ERROR:
 
 VERSION      := 0.1.0
@@ -45,7 +46,8 @@ ifeq ($(filter $(VARIANT),release debug san),)
 $(error VARIANT must be release, debug or san (got "$(VARIANT)"))
 endif
 
-BUILD := build/$(VARIANT)
+BUILDDIR ?= build
+BUILD := $(BUILDDIR)/$(VARIANT)
 
 # Dependency flags are computed on first use, not at parse time, so that the
 # bootstrap step (target `deps`) can install pkg-config and the libraries
@@ -69,6 +71,8 @@ MAIN_SRC   := $(wildcard sim/main.c)
 CLI_SRCS   := $(sort $(wildcard sim/cli_*.c))
 LIB_SRCS   := $(sort $(filter-out sim/main.c sim/cli_%.c,$(wildcard sim/*.c)))
 TEST_SRCS  := $(sort $(wildcard tests/test_*.c))
+# Other tests/*.c (helpers, fixtures) are linked into the runner too.
+TEST_HELPERS := $(sort $(filter-out tests/check_main.c $(TEST_SRCS),$(wildcard tests/*.c)))
 SHELL_TESTS := $(sort $(wildcard tests/*.sh))
 HEADERS    := $(sort $(wildcard include/doormat/*.h))
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
@@ -78,7 +82,7 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIB_OBJS  := $(call obj,$(LIB_SRCS))
 CLI_OBJS  := $(call obj,$(CLI_SRCS))
 MAIN_OBJ  := $(call obj,$(MAIN_SRC))
-TEST_OBJS := $(call obj,$(TEST_SRCS) tests/check_main.c)
+TEST_OBJS := $(call obj,$(TEST_SRCS) $(TEST_HELPERS) tests/check_main.c)
 
 LIB    := $(BUILD)/libdoormat.a
 BIN    := $(if $(MAIN_SRC),$(BUILD)/doormat)
@@ -155,7 +159,7 @@ headers: $(HEADER_STAMPS)
 $(BUILD)/headers/%.ok: include/doormat/%.h $(BUILD)/flags | deps
 	@mkdir -p $(@D)
 	@printf '#include "doormat/%s.h"\n#include "doormat/%s.h"\nint dm_header_test_$*;\n' '$*' '$*' \
-	  | $(CC) -Iinclude $(CPPFLAGS) $(DM_CFLAGS) -Wpedantic $(CFLAGS) -fsyntax-only -x c - \
+	  | $(CC) -Iinclude $(CPPFLAGS) $(DM_CFLAGS) $(CFLAGS) -fsyntax-only -x c - \
 	  || { echo "header include/doormat/$*.h does not compile on its own" >&2; exit 1; }
 	@touch $@
 
@@ -173,7 +177,8 @@ check: test-bins
 	for t in $(SHELL_TESTS); do \
 	  if [ -z "$(BIN)" ]; then skip=$$((skip+1)); continue; fi; \
 	  echo "== $$t"; \
-	  if DOORMAT="$(CURDIR)/$(BIN)" sh "$$t" "$(CURDIR)/$(BIN)"; then \
+	  if [ -x "$$t" ]; then run="./$$t"; else run="sh $$t"; fi; \
+	  if DOORMAT="$(abspath $(BIN))" $$run "$(abspath $(BIN))"; then \
 	    pass=$$((pass+1)); else echo "FAILED: $$t"; fail=$$((fail+1)); status=1; fi; \
 	done; \
 	echo "shell tests: $$pass passed, $$fail failed, $$skip skipped$(if $(BIN),, (no sim/main.c yet))"; \
@@ -189,17 +194,18 @@ valgrind: deps
 	$(MAKE) VARIANT=debug test-bins
 	CK_FORK=no $(VALGRIND) -q --error-exitcode=1 --leak-check=full \
 	  --errors-for-leak-kinds=definite,indirect \
-	  build/debug/check_doormat $(SUITE)
+	  $(BUILDDIR)/debug/check_doormat $(SUITE)
 
 demo:
 	$(MAKE) VARIANT=release all
-	@test -x build/release/doormat || { echo "demo: no doormat binary yet (sim/main.c missing)" >&2; exit 1; }
-	build/release/doormat run scenarios/tcn-uk-only.json --seed 1
+	@test -x $(BUILDDIR)/release/doormat || { echo "demo: no doormat binary yet (sim/main.c missing)" >&2; exit 1; }
+	$(BUILDDIR)/release/doormat run scenarios/tcn-uk-only.json --seed 1
 
 golden:
 	$(MAKE) VARIANT=release all
 	@if [ -f tests/golden.sh ]; then \
-	  DOORMAT="$(CURDIR)/build/release/doormat" sh tests/golden.sh --regen "$(CURDIR)/build/release/doormat"; \
+	  if [ -x tests/golden.sh ]; then run=./tests/golden.sh; else run="sh tests/golden.sh"; fi; \
+	  DOORMAT="$(abspath $(BUILDDIR)/release/doormat)" $$run --regen; \
 	else echo "golden: no tests/golden.sh yet"; fi
 
 # --- bench: each bench/*.c is its own program ----------------------------
@@ -214,21 +220,26 @@ endef
 $(foreach s,$(BENCH_SRCS),$(eval $(call bench_rule,$(basename $(notdir $(s))))))
 
 bench-bins: $(BENCH_BINS)
+
+# Runs $(BUILDDIR)/release/bench_doormat $(BENCH_ARGS) when bench/bench.c exists,
+# and bench/bench.sh (if any) with DOORMAT, BENCH_BUILD and $(BENCH_ARGS).
 bench:
-ifeq ($(BENCH_SRCS),)
-	@echo "bench: no bench/*.c yet"
-else
-	$(MAKE) VARIANT=release bench-bins
-	@if [ -x build/release/bench_doormat ]; then \
-	  echo "build/release/bench_doormat $(BENCH_ARGS)"; build/release/bench_doormat $(BENCH_ARGS); \
-	else echo "bench: built $(notdir $(BENCH_BINS)); no bench/bench.c to run"; fi
-endif
+	$(MAKE) VARIANT=release all bench-bins
+	@ran=0; \
+	if [ -x $(BUILDDIR)/release/bench_doormat ]; then ran=1; \
+	  echo "$(BUILDDIR)/release/bench_doormat $(BENCH_ARGS)"; \
+	  $(BUILDDIR)/release/bench_doormat $(BENCH_ARGS) || exit 1; fi; \
+	if [ -f bench/bench.sh ]; then ran=1; \
+	  DOORMAT="$(abspath $(BUILDDIR)/release/doormat)" BENCH_BUILD="$(abspath $(BUILDDIR)/release)" \
+	    sh bench/bench.sh $(BENCH_ARGS) || exit 1; fi; \
+	[ $$ran = 1 ] || echo "bench: built $(notdir $(BENCH_BINS)); no bench/bench.c or bench/bench.sh to run"
 
 # --- fuzz: libFuzzer targets, library rebuilt with clang + sanitizers -----
-FUZZ_BUILD  := build/fuzz
+FUZZ_BUILD  := $(BUILDDIR)/fuzz
 FUZZ_FLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(LIB_SRCS))
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRCS))
+.SECONDARY: $(FUZZ_LIB_OBJS)
 FUZZ_COMPILE = $(FUZZ_CC) $(DM_CPPFLAGS) $(CPPFLAGS) -std=gnu11 -Wall -Wextra -Werror \
 	$(FUZZ_FLAGS) $(PKG_CFLAGS) $(CFLAGS)
 
@@ -279,8 +290,8 @@ uninstall:
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/doormat 2>/dev/null
 
 clean:
-	rm -rf build
+	rm -rf $(BUILDDIR)
 
 FORCE:
 
--include $(wildcard $(BUILD)/sim/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d $(FUZZ_BUILD)/sim/*.d)
+-include $(wildcard $(BUILD)/sim/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d $(FUZZ_BUILD)/sim/*.d $(FUZZ_BUILD)/*.d)
