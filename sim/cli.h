@@ -1,0 +1,45 @@
+/* cli.h - the command-line program's commands and shared helpers (CLI only). */
+#ifndef DOORMAT_CLI_H
+#define DOORMAT_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "doormat/diag.h"
+
+#ifndef DOORMAT_VERSION
+#define DOORMAT_VERSION "0.1.0"
+#endif
+
+/* Exit codes (minisign's): success, runtime failure, bad usage or scenario. */
+#define DM_EXIT_OK 0
+#define DM_EXIT_FAIL 1
+#define DM_EXIT_USAGE 2
+
+/* A subcommand: argv[0] is its name; returns an exit code. */
+typedef int (*dm_cli_fn)(int argc, char **argv);
+
+typedef struct dm_cli_command {
+    const char *name;
+    dm_cli_fn fn;
+    const char *summary;
+} dm_cli_command;
+
+int dm_cli_run(int argc, char **argv);
+int dm_cli_check(int argc, char **argv);
+
+/* The full usage text (to stdout for --help). */
+void dm_cli_usage(FILE *f);
+
+/* Print "doormat: error: MESSAGE" and a hint to stderr; returns DM_EXIT_USAGE. */
+int dm_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Map a library error to an exit code (DESIGN: 0, 1 runtime, 2 usage/scenario). */
+int dm_cli_exit_code(dm_err e);
+
+/* Parse a decimal unsigned/signed integer, whole string, no overflow.
+ * Returns 0 on success, -1 otherwise. */
+int dm_cli_parse_u64(const char *s, uint64_t *out);
+int dm_cli_parse_i64(const char *s, int64_t *out);
+
+#endif

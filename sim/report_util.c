@@ -1,0 +1,150 @@
+/* report_util.c - helpers shared by the report, explain and CLI modules. */
+#include "report_util.h"
+
+#include <string.h>
+
+#include "doormat/alloc.h"
+#include "doormat/crypto.h"
+#include "doormat/report.h"
+#include "doormat/world.h"
+
+const char *dm_report_thousands(uint64_t n, char *buf, size_t len)
+{
+    char digits[32];
+    char tmp[40];
+    size_t nd, i, o = 0;
+
+    if (len == 0)
+        return buf;
+    nd = (size_t)snprintf(digits, sizeof digits, "%llu", (unsigned long long)n);
+    for (i = 0; i < nd; i++) {
+        if (i > 0 && (nd - i) % 3 == 0)
+            tmp[o++] = ',';
+        tmp[o++] = digits[i];
+    }
+    tmp[o] = '\0';
+    snprintf(buf, len, "%s", tmp);
+    return buf;
+}
+
+dm_id *dm_report_regions_at(const dm_scenario *sc, uint32_t bound)
+{
+    dm_id *reg;
+    size_t i;
+
+    reg = dm_calloc(sc->n_users ? sc->n_users : 1, sizeof *reg);
+    if (reg == NULL)
+        return NULL;
+    for (i = 0; i < sc->n_users; i++)
+        reg[i] = sc->users[i].region;
+    for (i = 0; i < bound && i < sc->n_events; i++) {
+        const dm_event *ev = &sc->events[i];
+        if (ev->kind == DM_EVENT_TRAVEL && ev->user < sc->n_users)
+            reg[ev->user] = ev->region;
+    }
+    return reg;
+}
+
+dm_id dm_report_region_of(const dm_scenario *sc, uint32_t user, uint32_t bound)
+{
+    dm_id region;
+    size_t i;
+
+    if (user >= sc->n_users)
+        return DM_NONE;
+    region = sc->users[user].region;
+    for (i = 0; i < bound && i < sc->n_events; i++) {
+        const dm_event *ev = &sc->events[i];
+        if (ev->kind == DM_EVENT_TRAVEL && ev->user == user)
+            region = ev->region;
+    }
+    return region;
+}
+
+int dm_report_scope_holds(const dm_scenario *sc, const dm_event *ev, uint32_t user,
+                          dm_id region)
+{
+    const dm_scope *s = &ev->scope;
+    size_t i;
+
+    if (ev->kind == DM_EVENT_GHOST)
+        return region != DM_NONE && region == dm_scenario_principal_region(sc, ev->by);
+    if (s->all)
+        return 1;
+    for (i = 0; i < s->n_regions; i++)
+        if (s->regions[i] == region)
+            return 1;
+    for (i = 0; i < s->n_users; i++)
+        if (s->users[i] == user)
+            return 1;
+    return 0;
+}
+
+size_t dm_report_width(const char *s)
+{
+    size_t w = 0;
+
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            w++;
+    return w;
+}
+
+void dm_report_pad(FILE *out, const char *s, size_t width, int right)
+{
+    size_t w = dm_report_width(s);
+
+    if (!right)
+        fputs(s, out);
+    for (; w < width; w++)
+        fputc(' ', out);
+    if (right)
+        fputs(s, out);
+}
+
+const char *dm_report_via_name(const dm_run *r, uint32_t via, char *buf, size_t len)
+{
+    if (via & DM_VIA_EVENT) {
+        uint32_t e = via & ~DM_VIA_EVENT;
+        if (e < r->sc->n_events)
+            snprintf(buf, len, "%s", r->sc->events[e].id);
+        else
+            snprintf(buf, len, "event#%u", e);
+        return buf;
+    }
+    return dm_world_key_name(r->w, via, buf, len);
+}
+
+const char *dm_report_verify_mode(const struct dm_verification *v)
+{
+    if (v == NULL || v->mode == DM_VERIFY_OFF)
+        return "off";
+    if (v->sampled || v->mode == DM_VERIFY_SAMPLE)
+        return "sample";
+    return "all";
+}
+
+const char *dm_report_mismatch_text(const dm_run *r, const struct dm_mismatch *m,
+                                    char *buf, size_t len)
+{
+    char kname[256], ctname[256];
+    size_t pos;
+
+    snprintf(buf, len, "%s", dm_mismatch_kind_name((dm_mismatch_kind)m->kind));
+    pos = strlen(buf);
+    if (m->ct != UINT32_MAX && m->ct < r->w->n_cts && pos < len) {
+        const dm_ct *ct = &r->w->cts[m->ct];
+        if (ct->inner_is_key)
+            snprintf(ctname, sizeof ctname, "wrap of %s",
+                     dm_world_key_name(r->w, ct->inner, kname, sizeof kname));
+        else
+            snprintf(ctname, sizeof ctname, "ciphertext of %s", r->w->items[ct->inner].name);
+        snprintf(buf + pos, len - pos, ": %s under %s", ctname,
+                 dm_world_key_name(r->w, ct->under, kname, sizeof kname));
+        pos = strlen(buf);
+    }
+    if (m->key != UINT32_MAX && m->key < r->w->n_keys && pos < len)
+        snprintf(buf + pos, len - pos, "%skey %s", m->ct != UINT32_MAX ? ", " : ": ",
+                 dm_world_key_name(r->w, m->key, kname, sizeof kname));
+    return buf;
+}

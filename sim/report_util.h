@@ -1,0 +1,46 @@
+/* report_util.h - helpers shared by the report, explain and CLI modules (private). */
+#ifndef DOORMAT_REPORT_UTIL_H
+#define DOORMAT_REPORT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "doormat/engine.h"
+#include "doormat/scenario.h"
+
+/* Each user's region after the first `bound` events (travel replayed).
+ * Returns a new array of sc->n_users entries (dm_free), or NULL on OOM. */
+dm_id *dm_report_regions_at(const dm_scenario *sc, uint32_t bound);
+
+/* The region of one user after the first `bound` events. */
+dm_id dm_report_region_of(const dm_scenario *sc, uint32_t user, uint32_t bound);
+
+/* Whether scope `sc_` of event `ev` held `user` whose region is `region`.
+ * A ghost's scope is its authority's region. */
+int dm_report_scope_holds(const dm_scenario *sc, const dm_event *ev, uint32_t user,
+                          dm_id region);
+
+/* Columns a UTF-8 string takes on a terminal (one per code point). */
+size_t dm_report_width(const char *s);
+
+/* Write s then spaces up to width columns (left-aligned) or spaces then s
+ * (right-aligned). */
+void dm_report_pad(FILE *out, const char *s, size_t width, int right);
+
+/* Name of a via entry (a key name or an event id) into buf; returns buf. */
+const char *dm_report_via_name(const dm_run *r, uint32_t via, char *buf, size_t len);
+
+struct dm_verification;
+struct dm_mismatch;
+
+/* The verification mode as reports name it: "all", "sample" (asked for, or
+ * `all` that fell back to a sample) or "off" (also when v is NULL). */
+const char *dm_report_verify_mode(const struct dm_verification *v);
+
+/* A mismatch's problem in words ("reach-fails: ciphertext of alice/photos
+ * under alice.dk") into buf; returns buf. */
+const char *dm_report_mismatch_text(const dm_run *r, const struct dm_mismatch *m,
+                                    char *buf, size_t len);
+
+#endif
