@@ -1,0 +1,1037 @@
+/* bench.c - `make bench`: time and peak memory of each stage on generated scenarios. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sched.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "doormat/alloc.h"
+#include "doormat/diag.h"
+#include "doormat/engine.h"
+#include "doormat/scenario.h"
+#include "doormat/world.h"
+
+#if defined(__has_include)
+#if __has_include("doormat/report.h")
+#include "doormat/report.h"
+#define HAVE_REPORT 1
+#endif
+#if __has_include("doormat/crypto.h")
+#include "doormat/crypto.h"
+#define HAVE_CRYPTO 1
+#endif
+/* The loader's private JSON stage (sim/json.h): timed alone, it splits
+ * dm_scenario_load into parse and validate. */
+#if __has_include("json.h")
+#include "json.h"
+#define HAVE_JSON_PARSE 1
+#endif
+#endif
+
+extern char **environ;
+
+/* ---- targets (the figures) ---- */
+#define TARGET_E2E_1M_S      15.0   /* 10^6 explicit users, end to end */
+#define TARGET_PEAK_1M_MIB   4096.0 /* 10^6 explicit users, peak memory */
+#define TARGET_COHORT_S      1.0    /* 10^9 people as cohorts, end to end */
+#define TARGET_CLOSURE_RATIO 0.50   /* closure edges/s over plain BFS edges/s */
+
+#define SEED 1u
+#define MAX_SCENARIOS 8
+
+typedef struct spec {
+    char name[48];
+    uint64_t users;          /* explicit users, or people when cohorts */
+    int cohorts;
+    char path[PATH_MAX];
+} spec;
+
+/* What a child measured, sent to the parent through a pipe for the summary. */
+typedef struct result {
+    int ok;
+    uint64_t users, people, groups;
+    double t_read, t_parse, t_load, t_run, t_report, t_free, t_e2e;
+    double t_expand, t_timeline, t_closure, t_exposure;
+    double peak_mib;         /* the child's peak RSS over every stage */
+    uint64_t closure_edges;
+    double closure_rate;
+    uint64_t bfs_edges;
+    double bfs_rate;
+    int crypto;              /* 1 when the crypto stage ran */
+    double c_inst1, c_inst2, c_ver1, c_ver2, c_lib_share;
+} result;
+
+typedef struct config {
+    char dir[PATH_MAX];
+    char gen[PATH_MAX];
+    int pin;                 /* pin the child to one CPU */
+    int steps;               /* dm_run_opts.steps */
+    int crypto;              /* run the crypto stage */
+    uint64_t crypto_max;     /* ... on scenarios of at most this many ciphertexts */
+} config;
+
+/* ---- clocks and memory ---- */
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int hwm_resettable = 1;
+
+/* VmHWM and VmRSS of this process, in KiB. */
+static void mem_read(long *hwm, long *rss)
+{
+    char line[256];
+    FILE *f = fopen("/proc/self/status", "r");
+    *hwm = *rss = 0;
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "VmHWM:", 6))
+            *hwm = strtol(line + 6, NULL, 10);
+        else if (!strncmp(line, "VmRSS:", 6))
+            *rss = strtol(line + 6, NULL, 10);
+    }
+    fclose(f);
+}
+
+/* Reset the peak (VmHWM) to the current RSS, so the next reading is the
+ * peak of one stage (Linux >= 4.0: "5" > /proc/self/clear_refs). */
+static void mem_reset(void)
+{
+    int fd = open("/proc/self/clear_refs", O_WRONLY);
+    if (fd < 0 || write(fd, "5", 1) != 1)
+        hwm_resettable = 0;
+    if (fd >= 0)
+        close(fd);
+}
+
+/* One line of a stage table: figures the stage measured. */
+typedef struct stage {
+    double t;
+    long peak_kb, rss_kb;
+} stage;
+
+static long overall_peak_kb;
+
+static void stage_begin(double *t0)
+{
+    mem_reset();
+    *t0 = now();
+}
+
+static stage stage_end(double t0)
+{
+    stage s;
+    s.t = now() - t0;
+    mem_read(&s.peak_kb, &s.rss_kb);
+    if (s.peak_kb > overall_peak_kb)
+        overall_peak_kb = s.peak_kb;
+    return s;
+}
+
+static double mib(long kb) { return (double)kb / 1024.0; }
+
+static void row(const char *name, double t, long peak_kb, long rss_kb, const char *note)
+{
+    char ts[32] = "", ps[32] = "", rs[32] = "";
+    if (t >= 0)
+        snprintf(ts, sizeof ts, "%.3f", t);
+    if (peak_kb >= 0)
+        snprintf(ps, sizeof ps, "%.1f", mib(peak_kb));
+    if (rss_kb >= 0)
+        snprintf(rs, sizeof rs, "%.1f", mib(rss_kb));
+    printf("  %-22s %10s %12s %12s  %s\n", name, ts, ps, rs, note ? note : "");
+}
+
+static void row_stage(const char *name, stage s, const char *note)
+{
+    row(name, s.t, s.peak_kb, s.rss_kb, note);
+}
+
+static const char *human(double v, char *buf, size_t len)
+{
+    if (v >= 1e9)
+        snprintf(buf, len, "%.2f G", v / 1e9);
+    else if (v >= 1e6)
+        snprintf(buf, len, "%.2f M", v / 1e6);
+    else if (v >= 1e3)
+        snprintf(buf, len, "%.2f k", v / 1e3);
+    else
+        snprintf(buf, len, "%.0f ", v);
+    return buf;
+}
+
+/* ---- the plain CSR breadth-first search: the machine's limit ---- */
+
+/* Nodes: keys, shares, ciphertexts, items, stores.  Edges: store -> what
+ * lies in it (every deposit), key -> each ciphertext it opens, ciphertext ->
+ * its inner key or item, share -> its key.  A plain BFS follows every edge
+ * (it does not wait for both a ciphertext and its key, as the closure must):
+ * it is the cost of touching the same graph, with no semantics. */
+typedef struct csr {
+    uint32_t n;
+    uint64_t m;
+    uint64_t *off;           /* n + 1 */
+    uint32_t *adj;
+    uint32_t base_share, base_ct, base_item, base_store;
+} csr;
+
+static uint32_t csr_node(const csr *g, unsigned kind, uint32_t id)
+{
+    switch (kind) {
+    case DM_FACT_KEY: return id;
+    case DM_FACT_SHARE: return g->base_share + id;
+    case DM_FACT_CT: return g->base_ct + id;
+    default: return g->base_item + id;
+    }
+}
+
+static void csr_free(csr *g)
+{
+    free(g->off);
+    free(g->adj);
+    memset(g, 0, sizeof *g);
+}
+
+static int csr_build(const dm_world *w, csr *g)
+{
+    uint64_t *fill = NULL;
+    uint64_t n64 = (uint64_t)w->n_keys + w->n_shares + w->n_cts + w->n_items + w->n_stores;
+    size_t i, j;
+    memset(g, 0, sizeof *g);
+    if (n64 >= UINT32_MAX)
+        return -1;
+    g->n = (uint32_t)n64;
+    g->base_share = (uint32_t)w->n_keys;
+    g->base_ct = g->base_share + (uint32_t)w->n_shares;
+    g->base_item = g->base_ct + (uint32_t)w->n_cts;
+    g->base_store = g->base_item + (uint32_t)w->n_items;
+    if (!(g->off = calloc((size_t)g->n + 2, sizeof *g->off)))
+        return -1;
+    /* Degrees, shifted by one for the prefix sum. */
+    for (i = 0; i < w->n_stores; i++)
+        g->off[g->base_store + i + 1] += w->stores[i].n;
+    for (i = 0; i < w->n_cts; i++) {
+        g->off[w->cts[i].under + 1]++;
+        g->off[g->base_ct + i + 1]++;
+    }
+    for (i = 0; i < w->n_shares; i++)
+        g->off[g->base_share + i + 1]++;
+    for (i = 0; i < g->n; i++)
+        g->off[i + 1] += g->off[i];
+    g->m = g->off[g->n];
+    if (!(g->adj = malloc((g->m ? g->m : 1) * sizeof *g->adj)) ||
+        !(fill = malloc(((size_t)g->n + 1) * sizeof *fill))) {
+        free(fill);
+        csr_free(g);
+        return -1;
+    }
+    memcpy(fill, g->off, ((size_t)g->n + 1) * sizeof *fill);
+    for (i = 0; i < w->n_stores; i++) {
+        const dm_store *st = &w->stores[i];
+        for (j = 0; j < st->n; j++) {
+            const dm_deposit *d = &w->deposits[st->deposits[j]];
+            g->adj[fill[g->base_store + i]++] = csr_node(g, d->fact_kind, d->fact_id);
+        }
+    }
+    for (i = 0; i < w->n_cts; i++) {
+        const dm_ct *c = &w->cts[i];
+        g->adj[fill[c->under]++] = g->base_ct + (uint32_t)i;
+        g->adj[fill[g->base_ct + i]++] =
+            c->inner_is_key ? c->inner : csr_node(g, DM_FACT_ITEM, c->inner);
+    }
+    for (i = 0; i < w->n_shares; i++)
+        g->adj[fill[g->base_share + i]++] = w->shares[i].key;
+    free(fill);
+    return 0;
+}
+
+/* BFS from `src`; returns the edges examined.  visited and queue have g->n
+ * entries; visited must be zero on entry. */
+static uint64_t csr_bfs(const csr *g, const uint32_t *src, size_t n_src, uint8_t *visited,
+                        uint32_t *queue)
+{
+    size_t head = 0, tail = 0, i;
+    uint64_t edges = 0;
+    for (i = 0; i < n_src; i++)
+        if (!visited[src[i]]) {
+            visited[src[i]] = 1;
+            queue[tail++] = src[i];
+        }
+    while (head < tail) {
+        uint32_t v = queue[head++];
+        uint64_t e, end = g->off[v + 1];
+        edges += end - g->off[v];
+        for (e = g->off[v]; e < end; e++) {
+            uint32_t u = g->adj[e];
+            if (!visited[u]) {
+                visited[u] = 1;
+                queue[tail++] = u;
+            }
+        }
+    }
+    return edges;
+}
+
+typedef struct srcs {
+    uint32_t *v;
+    size_t n, cap;
+} srcs;
+
+static void srcs_add(srcs *s, uint32_t node)
+{
+    if (node == UINT32_MAX)
+        return;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        uint32_t *nv = realloc(s->v, cap * sizeof *nv);
+        if (!nv)
+            return;
+        s->v = nv;
+        s->cap = cap;
+    }
+    s->v[s->n++] = node;
+}
+
+/* What `party` starts with and gains by the events applied: its own store
+ * (a user: its devices and device keys; a provider: its hsm), keys and
+ * shares the scenario gives it, keys it steals, stores it breaches, and a
+ * compromised victim's own store.  The same sources its closure starts from. */
+static void party_sources(const dm_run *r, const csr *g, uint32_t party, srcs *out)
+{
+    const dm_world *w = r->w;
+    const dm_scenario *sc = w->sc;
+    dm_principal p = dm_world_principal(w, party);
+    size_t i, j;
+    srcs_add(out, g->base_store + dm_world_party_store(w, party));
+    if (p.kind == DM_ACTOR_PROVIDER && w->provider_hsm)
+        srcs_add(out, w->provider_hsm[p.idx]);
+    if (p.kind == DM_ACTOR_USER && w->user_first_dev) {
+        for (j = 0; j < sc->users[p.idx].devices; j++) {
+            if (w->user_first_dev[p.idx] != UINT32_MAX)
+                srcs_add(out, w->user_first_dev[p.idx] + (uint32_t)j);
+            if (w->user_first_devstore[p.idx] != UINT32_MAX)
+                srcs_add(out, g->base_store + w->user_first_devstore[p.idx] + (uint32_t)j);
+        }
+    }
+    for (i = 0; i < sc->n_keys; i++) {
+        const dm_key *k = &sc->keys[i];
+        uint32_t wk = w->declared_key ? w->declared_key[i] : UINT32_MAX;
+        if (wk == UINT32_MAX)
+            continue;
+        for (j = 0; j < k->n_holders; j++)
+            if (dm_world_party(w, k->holders[j]) == party)
+                srcs_add(out, wk);
+        for (j = 0; j < k->n_shares && j < w->keys[wk].n_shares; j++)
+            if (dm_world_party(w, k->share_holders[j]) == party)
+                srcs_add(out, g->base_share + w->keys[wk].first_share + (uint32_t)j);
+    }
+    for (i = 0; i < r->bound && i < sc->n_events; i++) {
+        const dm_event *ev = &sc->events[i];
+        if (dm_world_party(w, ev->by) != party)
+            continue;
+        switch (ev->kind) {
+        case DM_EVENT_STEAL: {
+            uint32_t k = dm_world_key(w, ev->key);
+            if (k == UINT32_MAX)
+                break;
+            if (ev->share == 0)
+                srcs_add(out, k);
+            else
+                srcs_add(out, g->base_share + w->keys[k].first_share + ev->share - 1);
+            break;
+        }
+        case DM_EVENT_BREACH:
+            srcs_add(out, g->base_store + dm_world_store(w, ev->store));
+            break;
+        case DM_EVENT_COMPROMISE:
+            srcs_add(out, g->base_store +
+                              dm_world_party_store(w, dm_world_party(w, ev->victim)));
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* The actor the closure works hardest on: the listed actor with the most
+ * reaches (the attacker after the breach, in the generated scenarios). */
+static uint32_t biggest_actor(const dm_run *r)
+{
+    uint32_t best = 0;
+    size_t most = 0, i;
+    for (i = 0; i < r->n_actors; i++)
+        if (r->actors[i].n_reaches > most) {
+            most = r->actors[i].n_reaches;
+            best = r->actors[i].party;
+        }
+    return best;
+}
+
+/* Build the CSR of r->w, BFS from the biggest actor's sources, repeated
+ * until 0.3 s or 20 runs; the best run gives the rate. */
+static void bench_bfs(const dm_run *r, result *res)
+{
+    csr g;
+    srcs s = {NULL, 0, 0};
+    uint8_t *visited = NULL;
+    uint32_t *queue = NULL;
+    uint32_t party = biggest_actor(r);
+    double t0, best = 0, total = 0, t_build;
+    uint64_t edges = 0;
+    int reps = 0;
+    char b1[32], b2[32], note[160];
+    stage st;
+
+    stage_begin(&t0);
+    if (csr_build(r->w, &g)) {
+        printf("  csr: could not build (too large or out of memory)\n");
+        return;
+    }
+    t_build = now() - t0;
+    party_sources(r, &g, party, &s);
+    visited = malloc(g.n ? g.n : 1);
+    queue = malloc((g.n ? g.n : 1) * sizeof *queue);
+    if (!visited || !queue || !s.n)
+        goto out;
+    while (reps < 20 && (reps < 3 || total < 0.3)) {
+        double t;
+        memset(visited, 0, g.n);
+        t = now();
+        edges = csr_bfs(&g, s.v, s.n, visited, queue);
+        t = now() - t;
+        total += t;
+        if (reps == 0 || t < best)
+            best = t;
+        reps++;
+    }
+    st = stage_end(t0);
+    res->bfs_edges = edges;
+    res->bfs_rate = best > 0 ? (double)edges / best : 0;
+    snprintf(note, sizeof note, "build %.3f s; %u nodes, %s edges; from %s (%zu sources)",
+             t_build, g.n, human((double)g.m, b1, sizeof b1),
+             dm_world_party_id(r->w, party), s.n);
+    row("csr build+bfs", st.t, st.peak_kb, st.rss_kb, note);
+    snprintf(note, sizeof note, "%sedges in %.4f s (best of %d): %sedges/s",
+             human((double)edges, b1, sizeof b1), best, reps,
+             human(res->bfs_rate, b2, sizeof b2));
+    row("  bfs", best, -1, -1, note);
+out:
+    free(visited);
+    free(queue);
+    free(s.v);
+    csr_free(&g);
+}
+
+/* ---- the crypto stage ---- */
+
+#ifdef HAVE_CRYPTO
+static void set_cpus(int all)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (all) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        for (long i = 0; i < n && i < CPU_SETSIZE; i++)
+            CPU_SET((int)i, &set);
+    } else {
+        CPU_SET(0, &set);
+    }
+    sched_setaffinity(0, sizeof set, &set);
+}
+
+/* Instantiate r->w with 1 and 2 threads, verify with 1 and 2 threads, and
+ * say how much of the time libsodium (and libgfshare) took. */
+static void bench_crypto(const dm_run *r, const config *cfg, result *res)
+{
+    dm_crypto *c1 = NULL, *c2 = NULL;
+    dm_verification *v1 = NULL, *v2 = NULL;
+    double t0;
+    stage st;
+    dm_err e;
+    char note[200];
+    const dm_crypto_stats *cs;
+
+    set_cpus(1);
+    stage_begin(&t0);
+    e = dm_crypto_instantiate(r->w, SEED, 1, &c1);
+    st = stage_end(t0);
+    if (e != DM_OK) {
+        printf("  crypto instantiate: %s\n", dm_err_str(e));
+        goto out;
+    }
+    cs = dm_crypto_stats_get(c1);
+    snprintf(note, sizeof note, "1 thread; %.0f%% inside libsodium/libgfshare (%" PRIu64
+             " calls)", cs->busy_ns ? 100.0 * (double)cs->lib_ns / (double)cs->busy_ns : 0.0,
+             cs->lib_calls);
+    res->c_inst1 = (double)cs->wall_ns * 1e-9;
+    res->c_lib_share = cs->busy_ns ? (double)cs->lib_ns / (double)cs->busy_ns : 0;
+    row_stage("crypto instantiate", st, note);
+
+    stage_begin(&t0);
+    e = dm_crypto_verify(c1, r, DM_VERIFY_ALL, 1, &v1);
+    st = stage_end(t0);
+    if (e != DM_OK && e != DM_ERR_MISMATCH) {
+        printf("  crypto verify: %s\n", dm_err_str(e));
+        goto out;
+    }
+    res->c_ver1 = (double)v1->stats.wall_ns * 1e-9;
+    snprintf(note, sizeof note, "1 thread; %s%zu parties; %" PRIu64 " decryptions, %" PRIu64
+             " failed as expected, %" PRIu64 " mismatches; %.0f%% in libsodium",
+             v1->sampled ? "sample of " : "", v1->sample_size, v1->decryptions,
+             v1->failed_attempts, v1->mismatches,
+             v1->stats.busy_ns ? 100.0 * (double)v1->stats.lib_ns / (double)v1->stats.busy_ns
+                               : 0.0);
+    row_stage("crypto verify", st, note);
+    dm_verification_free(v1);
+    v1 = NULL;
+
+    set_cpus(1);
+    stage_begin(&t0);
+    e = dm_crypto_instantiate(r->w, SEED, 2, &c2);
+    st = stage_end(t0);
+    if (e != DM_OK) {
+        printf("  crypto instantiate (2 threads): %s\n", dm_err_str(e));
+        goto out;
+    }
+    res->c_inst2 = (double)dm_crypto_stats_get(c2)->wall_ns * 1e-9;
+    snprintf(note, sizeof note, "2 threads; speed-up %.2fx",
+             res->c_inst2 > 0 ? res->c_inst1 / res->c_inst2 : 0.0);
+    row_stage("crypto instantiate x2", st, note);
+    dm_crypto_free(c2);
+    c2 = NULL;
+
+    stage_begin(&t0);
+    e = dm_crypto_verify(c1, r, DM_VERIFY_ALL, 2, &v2);
+    st = stage_end(t0);
+    if (e != DM_OK && e != DM_ERR_MISMATCH) {
+        printf("  crypto verify (2 threads): %s\n", dm_err_str(e));
+        goto out;
+    }
+    res->c_ver2 = (double)v2->stats.wall_ns * 1e-9;
+    snprintf(note, sizeof note, "2 threads; speed-up %.2fx",
+             res->c_ver2 > 0 ? res->c_ver1 / res->c_ver2 : 0.0);
+    row_stage("crypto verify x2", st, note);
+    res->crypto = 1;
+out:
+    if (cfg->pin)
+        set_cpus(0);
+    dm_verification_free(v1);
+    dm_verification_free(v2);
+    dm_crypto_free(c1);
+    dm_crypto_free(c2);
+}
+#endif
+
+/* ---- one scenario, in a child process ---- */
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
+        goto out;
+    if (!(buf = malloc((size_t)n + 1)))
+        goto out;
+    if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+        goto out;
+    }
+    buf[n] = '\0';
+    *len = (size_t)n;
+out:
+    fclose(f);
+    return buf;
+}
+
+static void print_diags(const dm_diag *d)
+{
+    for (size_t i = 0; i < d->n && i < 10; i++)
+        fprintf(stderr, "bench: %s:%u:%u: %s: %s%s%s\n", d->file, d->entries[i].line,
+                d->entries[i].col,
+                d->entries[i].severity == DM_SEV_ERROR ? "error" : "warning",
+                d->entries[i].path && *d->entries[i].path ? d->entries[i].path : "",
+                d->entries[i].path && *d->entries[i].path ? ": " : "", d->entries[i].message);
+}
+
+static void run_one(const spec *sp, const config *cfg, result *res)
+{
+    char *text = NULL;
+    size_t len = 0;
+    dm_scenario *sc = NULL;
+    dm_run *r = NULL;
+    dm_diag diag;
+    dm_run_opts ro;
+    double t0;
+    stage s_read, s_load, s_run, s_free;
+    char note[200], b1[32], b2[32], b3[32];
+    dm_err e;
+    int diag_init = 0;
+
+    memset(res, 0, sizeof *res);
+    if (cfg->pin) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(0, &set);
+        sched_setaffinity(0, sizeof set, &set);
+    }
+    printf("  %-22s %10s %12s %12s  %s\n", "stage", "time (s)", "peak (MiB)", "RSS (MiB)",
+           "note");
+
+    stage_begin(&t0);
+    text = read_file(sp->path, &len);
+    s_read = stage_end(t0);
+    if (!text) {
+        fprintf(stderr, "bench: %s: %s\n", sp->path, strerror(errno));
+        goto out;
+    }
+    snprintf(note, sizeof note, "%.1f MiB", (double)len / 1048576.0);
+    row_stage("read file", s_read, note);
+    res->t_read = s_read.t;
+
+#ifdef HAVE_JSON_PARSE
+    {
+        /* The JSON stage alone, then thrown away: dm_scenario_load parses
+         * again, so validate = load - parse. */
+        cJSON *tree = NULL;
+        dm_diag pd;
+        stage s_parse;
+        dm_diag_init(&pd, sp->path, text, len);
+        stage_begin(&t0);
+        e = dm_json_parse(text, len, &tree, &pd);
+        s_parse = stage_end(t0);
+        if (e == DM_OK) {
+            res->t_parse = s_parse.t;
+            row_stage("  parse (JSON alone)", s_parse, "dm_json_parse, timed alone");
+        }
+        cJSON_Delete(tree);
+        dm_diag_clear(&pd);
+    }
+#endif
+
+    dm_diag_init(&diag, sp->path, text, len);
+    diag_init = 1;
+    stage_begin(&t0);
+    e = dm_scenario_load(text, len, sp->path, &sc, &diag);
+    s_load = stage_end(t0);
+    if (e != DM_OK) {
+        fprintf(stderr, "bench: %s: load failed: %s\n", sp->path, dm_err_str(e));
+        print_diags(&diag);
+        goto out;
+    }
+    res->t_load = s_load.t;
+    res->users = sc->n_users;
+    res->people = sc->people;
+    res->groups = sc->n_groups;
+    if (res->t_parse > 0) {
+        snprintf(note, sizeof note, "dm_scenario_load; validate+build = %.3f s",
+                 s_load.t - res->t_parse);
+        row_stage("load (parse+validate)", s_load, note);
+    } else {
+        row_stage("load (parse+validate)", s_load, "one call: dm_scenario_load");
+    }
+
+    memset(&ro, 0, sizeof ro);
+    ro.steps = cfg->steps;
+    dm_diag_clear(&diag);
+    dm_diag_init(&diag, sp->path, text, len);
+    stage_begin(&t0);
+    e = dm_run_scenario(sc, &ro, &r, &diag);
+    s_run = stage_end(t0);
+    if (e != DM_OK) {
+        fprintf(stderr, "bench: %s: run failed: %s\n", sp->path, dm_err_str(e));
+        print_diags(&diag);
+        goto out;
+    }
+    res->t_run = s_run.t;
+    res->t_expand = r->stats.t_expand;
+    res->t_timeline = r->stats.t_timeline;
+    res->t_closure = r->stats.t_closure;
+    res->t_exposure = r->stats.t_exposure;
+    res->closure_edges = r->stats.closure_edges;
+    res->closure_rate =
+        r->stats.t_closure > 0 ? (double)r->stats.closure_edges / r->stats.t_closure : 0;
+    snprintf(note, sizeof note, "dm_run_scenario; %zu ciphertexts, %zu deposits, %zu actors listed",
+             r->w->n_cts, r->w->n_deposits, r->n_actors);
+    row_stage("run", s_run, note);
+    row("  expand", r->stats.t_expand, -1, -1, "both worlds (peak: see run)");
+    row("  timeline", r->stats.t_timeline, -1, -1, NULL);
+    snprintf(note, sizeof note, "%sedges, %sfacts: %sedges/s",
+             human((double)r->stats.closure_edges, b1, sizeof b1),
+             human((double)r->stats.closure_nodes, b2, sizeof b2),
+             human(res->closure_rate, b3, sizeof b3));
+    row("  closure", r->stats.t_closure, -1, -1, note);
+    row("  exposure", r->stats.t_exposure, -1, -1, NULL);
+    row("  other", s_run.t - r->stats.t_expand - r->stats.t_timeline - r->stats.t_closure -
+                       r->stats.t_exposure, -1, -1, "counterfactual, steps, bookkeeping");
+
+#ifdef HAVE_REPORT
+    {
+        FILE *devnull = fopen("/dev/null", "w");
+        dm_report_opts rop;
+        stage s_rep;
+        memset(&rop, 0, sizeof rop);
+        rop.seed = SEED;
+        if (devnull) {
+            stage_begin(&t0);
+            e = dm_report_json(r, NULL, &rop, devnull);
+            fflush(devnull);
+            s_rep = stage_end(t0);
+            fclose(devnull);
+            res->t_report = s_rep.t;
+            row_stage("report (json)", s_rep,
+                      e == DM_OK ? "dm_report_json to /dev/null" : dm_err_str(e));
+        }
+    }
+#else
+    row("report", -1, -1, -1, "no include/doormat/report.h yet");
+#endif
+
+    res->t_e2e = res->t_read + res->t_load + res->t_run + res->t_report;
+    bench_bfs(r, res);
+    if (res->bfs_rate > 0 && res->closure_rate > 0) {
+        snprintf(note, sizeof note, "closure %sedges/s vs bfs %sedges/s",
+                 human(res->closure_rate, b1, sizeof b1), human(res->bfs_rate, b2, sizeof b2));
+        printf("  %-22s %9.0f%%  %s\n", "closure / bfs", 100.0 * res->closure_rate / res->bfs_rate,
+               note);
+    }
+
+#ifdef HAVE_CRYPTO
+    if (cfg->crypto && r->w->n_cts <= cfg->crypto_max)
+        bench_crypto(r, cfg, res);
+    else if (cfg->crypto)
+        printf("  %-22s %10s  skipped: %zu ciphertexts > --crypto-max %" PRIu64 "\n",
+               "crypto", "", r->w->n_cts, cfg->crypto_max);
+#endif
+
+    stage_begin(&t0);
+    dm_run_free(r);
+    r = NULL;
+    dm_scenario_free(sc);
+    sc = NULL;
+    free(text);
+    text = NULL;
+    s_free = stage_end(t0);
+    res->t_free = s_free.t;
+    res->t_e2e += s_free.t;
+    row_stage("free", s_free, "run, scenario, text");
+    res->peak_mib = mib(overall_peak_kb);
+    {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        if (ru.ru_maxrss > overall_peak_kb && !hwm_resettable)
+            res->peak_mib = mib(ru.ru_maxrss);
+    }
+    snprintf(note, sizeof note, "read+load+run+report+free; peak RSS %.1f MiB%s",
+             res->peak_mib, hwm_resettable ? "" : " (per-stage peaks are cumulative)");
+    row("end to end", res->t_e2e, -1, -1, note);
+    res->ok = 1;
+out:
+    if (diag_init)
+        dm_diag_clear(&diag);
+    dm_run_free(r);
+    dm_scenario_free(sc);
+    free(text);
+}
+
+/* ---- the parent: generate, fork per scenario, summarise ---- */
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+}
+
+static int mkdir_p(const char *dir)
+{
+    char buf[PATH_MAX];
+    size_t n = strlen(dir);
+    if (n >= sizeof buf)
+        return -1;
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++)
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+            buf[i] = '\0';
+            if (mkdir(buf, 0755) && errno != EEXIST)
+                return -1;
+            buf[i] = c;
+        }
+    return 0;
+}
+
+/* Generate the scenario file with bench_gen unless it is already there. */
+static int ensure_scenario(const spec *sp, const config *cfg)
+{
+    char users[32];
+    char *argv[8];
+    int argc = 0, status;
+    pid_t pid;
+    double t0;
+    if (file_exists(sp->path))
+        return 0;
+    snprintf(users, sizeof users, "%" PRIu64, sp->users);
+    argv[argc++] = (char *)cfg->gen;
+    argv[argc++] = "--users";
+    argv[argc++] = users;
+    if (sp->cohorts)
+        argv[argc++] = "--cohorts";
+    argv[argc++] = "-o";
+    argv[argc++] = (char *)sp->path;
+    argv[argc] = NULL;
+    t0 = now();
+    if ((errno = posix_spawn(&pid, cfg->gen, NULL, NULL, argv, environ)) != 0) {
+        fprintf(stderr, "bench: %s: %s (build it with make bench-bins)\n", cfg->gen,
+                strerror(errno));
+        return -1;
+    }
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "bench: %s failed for %s\n", cfg->gen, sp->path);
+        return -1;
+    }
+    printf("generated %s in %.2f s\n", sp->path, now() - t0);
+    return 0;
+}
+
+static int run_child(const spec *sp, const config *cfg, result *res)
+{
+    int fds[2], status;
+    pid_t pid;
+    ssize_t got;
+    memset(res, 0, sizeof *res);
+    if (pipe(fds))
+        return -1;
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        result r;
+        close(fds[0]);
+        run_one(sp, cfg, &r);
+        fflush(stdout);
+        if (write(fds[1], &r, sizeof r) != (ssize_t)sizeof r)
+            _exit(1);
+        _exit(r.ok ? 0 : 1);
+    }
+    close(fds[1]);
+    got = read(fds[0], res, sizeof *res);
+    close(fds[0]);
+    if (waitpid(pid, &status, 0) < 0)
+        return -1;
+    if (got != (ssize_t)sizeof *res || !WIFEXITED(status)) {
+        if (WIFSIGNALED(status))
+            fprintf(stderr, "bench: %s: child killed by signal %d\n", sp->name, WTERMSIG(status));
+        res->ok = 0;
+    }
+    return res->ok ? 0 : -1;
+}
+
+/* Name a scenario and its file: DIR/users-N.json or DIR/cohorts-N.json. */
+static int spec_set(spec *sp, const char *dir, uint64_t users, int cohorts)
+{
+    char name[48];
+    int n = snprintf(name, sizeof name, "%s-%" PRIu64, cohorts ? "cohorts" : "users", users);
+    if (n < 0 || (size_t)n >= sizeof name)
+        return -1;
+    memcpy(sp->name, name, (size_t)n + 1);
+    sp->users = users;
+    sp->cohorts = cohorts;
+    n = snprintf(sp->path, sizeof sp->path, "%s/%s.json", dir, name);
+    if (n < 0 || (size_t)n >= sizeof sp->path) {
+        fprintf(stderr, "bench_doormat: --dir: path too long\n");
+        return -1;
+    }
+    return 0;
+}
+
+static void verdict(const char *what, int measured, int pass, const char *figure)
+{
+    printf("  %-4s  %-52s %s\n", !measured ? "----" : pass ? "PASS" : "MISS", what, figure);
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: bench_doormat [options]\n"
+          "  -q, --quick           10^5 users and the cohorts only (skip 10^6)\n"
+          "  -u, --users N[,N...]  explicit-user scenarios to run    [100000,1000000]\n"
+          "      --no-cohorts      skip the 10^9-person cohort scenario\n"
+          "  -d, --dir DIR         where generated scenarios are kept  [build/bench]\n"
+          "      --gen PATH        the generator            [bench_gen beside this program]\n"
+          "      --no-pin          do not pin the measured process to CPU 0\n"
+          "      --steps           also compute the per-step summary (dm_run_opts.steps)\n"
+          "      --no-crypto       skip the crypto stage\n"
+          "      --crypto-max N    crypto stage only up to N ciphertexts   [2000000]\n"
+          "  -h, --help            this text\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_NO_COHORTS = 256, OPT_GEN, OPT_NO_PIN, OPT_STEPS, OPT_NO_CRYPTO, OPT_CRYPTO_MAX };
+    static const struct option longopts[] = {
+        {"quick", no_argument, NULL, 'q'},
+        {"users", required_argument, NULL, 'u'},
+        {"no-cohorts", no_argument, NULL, OPT_NO_COHORTS},
+        {"dir", required_argument, NULL, 'd'},
+        {"gen", required_argument, NULL, OPT_GEN},
+        {"no-pin", no_argument, NULL, OPT_NO_PIN},
+        {"steps", no_argument, NULL, OPT_STEPS},
+        {"no-crypto", no_argument, NULL, OPT_NO_CRYPTO},
+        {"crypto-max", required_argument, NULL, OPT_CRYPTO_MAX},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    config cfg;
+    spec specs[MAX_SCENARIOS];
+    result res[MAX_SCENARIOS];
+    uint64_t user_sizes[MAX_SCENARIOS] = {100000, 1000000};
+    size_t n_sizes = 2, n_specs = 0, i;
+    int c, cohorts = 1, failed = 0;
+    char exe[PATH_MAX], *slash;
+    ssize_t n;
+    double t_start = now();
+
+    memset(&cfg, 0, sizeof cfg);
+    snprintf(cfg.dir, sizeof cfg.dir, "build/bench");
+    cfg.pin = 1;
+    cfg.crypto = 1;
+    cfg.crypto_max = 2000000;
+    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    if ((slash = strrchr(exe, '/')))
+        snprintf(cfg.gen, sizeof cfg.gen, "%.*s/bench_gen", (int)(slash - exe), exe);
+    else
+        snprintf(cfg.gen, sizeof cfg.gen, "bench_gen");
+
+    while ((c = getopt_long(argc, argv, "qu:d:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'q':
+            n_sizes = 1;
+            break;
+        case 'u': {
+            char *p = optarg, *end;
+            n_sizes = 0;
+            while (*p && n_sizes < MAX_SCENARIOS - 1) {
+                errno = 0;
+                unsigned long long v = strtoull(p, &end, 10);
+                if (errno || end == p || v == 0 || (*end && *end != ',')) {
+                    fprintf(stderr, "bench_doormat: --users: bad list \"%s\"\n", optarg);
+                    return 2;
+                }
+                user_sizes[n_sizes++] = v;
+                p = *end ? end + 1 : end;
+            }
+            break;
+        }
+        case OPT_NO_COHORTS: cohorts = 0; break;
+        case 'd': snprintf(cfg.dir, sizeof cfg.dir, "%s", optarg); break;
+        case OPT_GEN: snprintf(cfg.gen, sizeof cfg.gen, "%s", optarg); break;
+        case OPT_NO_PIN: cfg.pin = 0; break;
+        case OPT_STEPS: cfg.steps = 1; break;
+        case OPT_NO_CRYPTO: cfg.crypto = 0; break;
+        case OPT_CRYPTO_MAX: cfg.crypto_max = strtoull(optarg, NULL, 10); break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    if (mkdir_p(cfg.dir)) {
+        fprintf(stderr, "bench: %s: %s\n", cfg.dir, strerror(errno));
+        return 1;
+    }
+
+    for (i = 0; i < n_sizes; i++)
+        if (spec_set(&specs[n_specs++], cfg.dir, user_sizes[i], 0))
+            return 2;
+    if (cohorts && spec_set(&specs[n_specs++], cfg.dir, 1000000000ULL, 1))
+        return 2;
+
+    printf("doormat bench: %zu scenarios, %s, %ld CPUs online%s\n", n_specs,
+#ifdef HAVE_CRYPTO
+           cfg.crypto ? "crypto stage on" : "crypto stage off",
+#else
+           "no crypto.h: crypto stage absent",
+#endif
+           sysconf(_SC_NPROCESSORS_ONLN), cfg.pin ? "; measured process pinned to CPU 0" : "");
+    for (i = 0; i < n_specs; i++) {
+        if (ensure_scenario(&specs[i], &cfg)) {
+            res[i].ok = 0;
+            failed = 1;
+            continue;
+        }
+        printf("\n== %s (%s)\n", specs[i].name, specs[i].path);
+        if (run_child(&specs[i], &cfg, &res[i]))
+            failed = 1;
+        else
+            printf("  %" PRIu64 " user entries, %" PRIu64 " people, %" PRIu64 " groups\n",
+                   res[i].users, res[i].people, res[i].groups);
+    }
+
+    /* ---- summary: one line per target ---- */
+    printf("\n== targets\n");
+    {
+        const result *r1m = NULL, *rco = NULL, *rbig = NULL;
+        char fig[160];
+        for (i = 0; i < n_specs; i++) {
+            if (!res[i].ok)
+                continue;
+            if (!specs[i].cohorts && specs[i].users == 1000000)
+                r1m = &res[i];
+            if (specs[i].cohorts)
+                rco = &res[i];
+            if (!specs[i].cohorts && res[i].bfs_rate > 0 &&
+                (!rbig || specs[i].users > rbig->users))
+                rbig = &res[i];
+        }
+        snprintf(fig, sizeof fig, r1m ? "%.2f s" : "not run", r1m ? r1m->t_e2e : 0.0);
+        verdict("10^6 explicit users end to end <= 15 s (one core)", r1m != NULL,
+                r1m && r1m->t_e2e <= TARGET_E2E_1M_S, fig);
+        snprintf(fig, sizeof fig, r1m ? "%.0f MiB peak RSS" : "not run",
+                 r1m ? r1m->peak_mib : 0.0);
+        verdict("10^6 explicit users peak memory <= 4 GB", r1m != NULL,
+                r1m && r1m->peak_mib <= TARGET_PEAK_1M_MIB, fig);
+        snprintf(fig, sizeof fig, rco ? "%.3f s" : "not run", rco ? rco->t_e2e : 0.0);
+        verdict("10^9 people as cohorts end to end <= 1 s", rco != NULL,
+                rco && rco->t_e2e <= TARGET_COHORT_S, fig);
+        if (rbig) {
+            char b1[32], b2[32];
+            snprintf(fig, sizeof fig, "%.0f%% (%sedges/s vs %sedges/s, %" PRIu64 " users)",
+                     100.0 * rbig->closure_rate / rbig->bfs_rate,
+                     human(rbig->closure_rate, b1, sizeof b1), human(rbig->bfs_rate, b2, sizeof b2),
+                     rbig->users);
+        } else {
+            snprintf(fig, sizeof fig, "not measured");
+        }
+        verdict("closure >= 50% of plain CSR BFS edges/s", rbig != NULL,
+                rbig && rbig->closure_rate >= TARGET_CLOSURE_RATIO * rbig->bfs_rate, fig);
+    }
+    printf("bench: done in %.1f s\n", now() - t_start);
+    return failed ? 1 : 0;
+}
