@@ -159,7 +159,8 @@ headers: $(HEADER_STAMPS)
 $(BUILD)/headers/%.ok: include/doormat/%.h $(BUILD)/flags | deps
 	@mkdir -p $(@D)
 	@printf '#include "doormat/%s.h"\n#include "doormat/%s.h"\nint dm_header_test_$*;\n' '$*' '$*' \
-	  | $(CC) -Iinclude $(CPPFLAGS) $(DM_CFLAGS) $(CFLAGS) -fsyntax-only -x c - \
+	  | $(CC) -Iinclude $(CPPFLAGS) $(DM_CFLAGS) $(CFLAGS) -fsyntax-only \
+	      -MMD -MP -MT $@ -MF $(@:.ok=.d) -x c - \
 	  || { echo "header include/doormat/$*.h does not compile on its own" >&2; exit 1; }
 	@touch $@
 
@@ -294,4 +295,4 @@ clean:
 
 FORCE:
 
--include $(wildcard $(BUILD)/sim/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d $(FUZZ_BUILD)/sim/*.d $(FUZZ_BUILD)/*.d)
+-include $(wildcard $(BUILD)/sim/*.d $(BUILD)/headers/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d $(FUZZ_BUILD)/sim/*.d $(FUZZ_BUILD)/*.d)

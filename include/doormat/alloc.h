@@ -13,6 +13,10 @@ void *dm_reallocarray(void *p, size_t nmemb, size_t size); /* overflow-checked *
 char *dm_strdup(const char *s);
 char *dm_strndup(const char *s, size_t n);
 void dm_free(void *p);
+/* dm_malloc and dm_free have the shapes cJSON_InitHooks takes, so the JSON
+ * module routes cJSON through this hook too:
+ *   cJSON_Hooks h = {dm_malloc, dm_free}; cJSON_InitHooks(&h);
+ * (with custom hooks cJSON never calls realloc). */
 
 /* Test hook: make the N-th allocation from now fail (1 = the next one), and
  * every later one while `sticky` is set.  0 disables.  Returns the number of
