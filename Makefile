@@ -166,23 +166,24 @@ $(BUILD)/headers/%.ok: include/doormat/%.h $(BUILD)/flags | deps
 
 # --- tests ---------------------------------------------------------------
 # The runner runs from the repo root (fixtures: scenarios/, tests/).  SUITE
-# picks one Check suite.  Shell tests get the binary as $$1 and $$DOORMAT;
+# picks one Check suite; a test gets 60 s (Check's default is 4) unless
+# CK_DEFAULT_TIMEOUT says otherwise.  Shell tests get the binary as $$1 and $$DOORMAT;
 # they are skipped (said so) while there is no sim/main.c.
 test-bins: all $(RUNNER) headers
 
 check: test-bins
 	@status=0; \
 	echo "== unit tests ($(RUNNER)$(if $(SUITE), $(SUITE)))"; \
-	$(RUNNER) $(SUITE) || status=1; \
+	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-60} $(RUNNER) $(SUITE) || status=1; \
 	pass=0; fail=0; skip=0; \
 	for t in $(SHELL_TESTS); do \
-	  if [ -z "$(BIN)" ]; then skip=$$((skip+1)); continue; fi; \
+	  if [ -z "$(BIN)" ] || [ -n "$(SUITE)" ]; then skip=$$((skip+1)); continue; fi; \
 	  echo "== $$t"; \
 	  if [ -x "$$t" ]; then run="./$$t"; else run="sh $$t"; fi; \
 	  if DOORMAT="$(abspath $(BIN))" $$run "$(abspath $(BIN))"; then \
 	    pass=$$((pass+1)); else echo "FAILED: $$t"; fail=$$((fail+1)); status=1; fi; \
 	done; \
-	echo "shell tests: $$pass passed, $$fail failed, $$skip skipped$(if $(BIN),, (no sim/main.c yet))"; \
+	echo "shell tests: $$pass passed, $$fail failed, $$skip skipped$(if $(BIN),$(if $(SUITE), (SUITE is set)), (no sim/main.c yet))"; \
 	exit $$status
 
 # LeakSanitizer is on by default with ASan on Linux; say it anyway.
