@@ -1,0 +1,59 @@
+/* closure_int.h - the closure workspace, shared by engine.c and closure.c. */
+#ifndef DOORMAT_CLOSURE_INT_H
+#define DOORMAT_CLOSURE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "doormat/engine.h"
+
+/* Which facts a closure admits, by their tag (DESIGN.md "Class of a reach"):
+ * the classes are computed as closures over growing sets of facts. */
+typedef enum dm_filter {
+    DM_FILTER_CLEAN = 0,    /* by design only: custodian */
+    DM_FILTER_MASK,         /* + deliveries of the orders/ghosts in mask: lawful */
+    DM_FILTER_LEGAL,        /* + every order/ghost delivery: collateral */
+    DM_FILTER_ALL           /* + theft, breach, compromise: unlawful */
+} dm_filter;
+
+struct dm_closure {
+    const dm_world *w;
+    uint32_t ep;                 /* epoch: a mark equal to ep is set */
+    size_t cap_cts;
+    uint32_t *key_ep, *ct_ep, *open_ep, *item_ep, *share_ep, *cnt_ep;
+    uint32_t *share_cnt;
+    dm_why *key_why, *ct_why, *item_why, *share_why;
+    uint32_t *stack;
+    size_t n_stack;
+    uint32_t *learned;           /* items learned, in order */
+    size_t n_learned;
+    uint32_t *party_ep, *party_bound;
+
+    /* Per-party tables built once from the world. */
+    uint32_t *held_off, *held;       /* keys held from the start */
+    uint32_t *hshare_off, *hshare;   /* shares held from the start */
+    uint32_t *ev_off, *ev;           /* events the party performs (by) */
+    uint32_t *own_off, *own;         /* per user: items it owns */
+    uint32_t *order_rank;            /* per event: bit of an order/ghost, else UINT32_MAX */
+
+    /* The current computation. */
+    uint32_t party, bound;
+    dm_filter filter;
+    uint64_t mask;
+    int saw_order, saw_unlawful;
+    uint64_t edges, nodes;
+    dm_err err;
+};
+
+/* Compute what `party` knows after `bound` events, admitting facts by
+ * `filter` (mask: for DM_FILTER_MASK, the order ranks admitted). */
+dm_err dm_closure_run(dm_closure *c, uint32_t party, uint32_t bound, dm_filter filter,
+                      uint64_t mask);
+
+/* The witness of a learned item as a via list (keys and events, source
+ * first), appended to *via (grown with dm_realloc).  *order_mask receives
+ * the ranks of the orders and ghosts on the path. */
+dm_err dm_closure_via(const dm_closure *c, uint32_t item, uint32_t **via, size_t *n_via,
+                      size_t *cap_via, uint64_t *order_mask);
+
+#endif
