@@ -12,8 +12,9 @@
 #   make clean
 #
 # Variables: VARIANT=release|debug|san, CC, CFLAGS, CPPFLAGS, LDFLAGS, LDLIBS,
-# PKG_CONFIG, PREFIX, DESTDIR, BUILDDIR (default build), SUITE=<name> (one Check suite), BENCH_ARGS,
-# FUZZ_SECONDS, NO_BOOTSTRAP=1 (never run .ci/install-deps).
+# PKG_CONFIG, PREFIX, DESTDIR, BUILDDIR (default build), SUITE=<name> (one
+# Check suite), BENCH_ARGS, FUZZ_SECONDS, NO_BOOTSTRAP=1 (never run
+# .ci/install-deps).
 
 .SUFFIXES:
 MAKEFLAGS += --no-print-directory
