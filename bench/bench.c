@@ -902,7 +902,7 @@ static void usage(FILE *f)
           "      --no-pin          do not pin the measured process to CPU 0\n"
           "      --steps           also compute the per-step summary (dm_run_opts.steps)\n"
           "      --no-crypto       skip the crypto stage\n"
-          "      --crypto-max N    crypto stage only up to N ciphertexts   [2000000]\n"
+          "      --crypto-max N    crypto stage only up to N ciphertexts   [1000000]\n"
           "  -h, --help            this text\n",
           f);
 }
@@ -935,7 +935,7 @@ int main(int argc, char **argv)
     memset(&cfg, 0, sizeof cfg);
     cfg.pin = 1;
     cfg.crypto = 1;
-    cfg.crypto_max = 2000000;
+    cfg.crypto_max = 1000000;
     /* Defaults beside this program: BUILD/release/bench_doormat uses
      * BUILD/release/bench_gen and keeps scenarios in BUILD/bench/. */
     n = readlink("/proc/self/exe", exe, sizeof exe - 1);
