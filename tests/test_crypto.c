@@ -1,11 +1,14 @@
 /* test_crypto.c - real keys, ciphertexts and shares; verification of runs by real decryption. */
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "doormat/alloc.h"
 #include "doormat/crypto.h"
+#include "doormat/engine.h"
+#include "doormat/scenario.h"
 
 /* ---- a tiny world built by hand ---------------------------------------- *
  * users: alice (0), bob (1)
@@ -302,6 +305,311 @@ START_TEST(test_stats)
 }
 END_TEST
 
+
+/* ---- verification of real runs ----------------------------------------- *
+ * An escrow key split 2-of-3 among agents; mallory steals shares 1 and 2
+ * (k: she rebuilds the key), eve share 3 (k-1: nothing); both breach the
+ * cloud.  Only alice (UK) is escrowed, with the chat she shares with carol. */
+static const char SPLIT[] =
+    "{\"doormat\": 1, \"title\": \"split escrow\",\n"
+    " \"regions\": [\"UK\", \"US\"],\n"
+    " \"providers\": [{\"id\": \"cloud\", \"regions\": [\"UK\", \"US\"]}],\n"
+    " \"users\": [\n"
+    "  {\"id\": \"alice\", \"region\": \"UK\", \"provider\": \"cloud\", \"protection\": \"e2ee\", \"items\": [\"photos\"]},\n"
+    "  {\"id\": \"bob\", \"region\": \"US\", \"provider\": \"cloud\", \"protection\": \"provider\", \"items\": [\"notes\"]},\n"
+    "  {\"id\": \"carol\", \"region\": \"US\", \"provider\": \"cloud\", \"protection\": \"e2ee\", \"devices\": 2, \"items\": [\"diary\"]}],\n"
+    " \"groups\": [{\"id\": \"chat\", \"members\": [\"alice\", \"carol\"], \"provider\": \"cloud\", \"items\": [\"messages\"]}],\n"
+    " \"actors\": [{\"id\": \"agent1\", \"kind\": \"agent\"}, {\"id\": \"agent2\", \"kind\": \"agent\"},\n"
+    "            {\"id\": \"agent3\", \"kind\": \"agent\"}, {\"id\": \"uk-gov\", \"kind\": \"government\", \"region\": \"UK\"},\n"
+    "            {\"id\": \"mallory\", \"kind\": \"attacker\"}, {\"id\": \"eve\", \"kind\": \"attacker\"}],\n"
+    " \"keys\": [{\"id\": \"escrow\", \"type\": \"keypair\", \"shares\": {\"k\": 2, \"holders\": [\"agent1\", \"agent2\", \"agent3\"]}}],\n"
+    " \"events\": [\n"
+    "  {\"at\": 1, \"do\": \"backdoor\", \"provider\": \"cloud\", \"key\": \"escrow\", \"scope\": {\"regions\": [\"UK\"]}},\n"
+    "  {\"at\": 2, \"do\": \"steal\", \"by\": \"mallory\", \"key\": \"escrow\", \"share\": 1},\n"
+    "  {\"at\": 2, \"do\": \"steal\", \"by\": \"mallory\", \"key\": \"escrow\", \"share\": 2},\n"
+    "  {\"at\": 2, \"do\": \"steal\", \"by\": \"eve\", \"key\": \"escrow\", \"share\": 3},\n"
+    "  {\"at\": 3, \"do\": \"breach\", \"by\": \"mallory\", \"store\": \"cloud\"},\n"
+    "  {\"at\": 3, \"do\": \"breach\", \"by\": \"eve\", \"store\": \"cloud\"},\n"
+    "  {\"at\": 4, \"do\": \"order\", \"by\": \"uk-gov\", \"provider\": \"cloud\", \"scope\": {\"regions\": [\"UK\"]}}\n"
+    " ]}\n";
+
+typedef struct fixture {
+    dm_scenario *s;
+    dm_run *r;
+    dm_crypto *c;
+    dm_diag d;
+} fixture;
+
+static void
+fx_open(fixture *f, const char *text, size_t len, unsigned threads)
+{
+    dm_run_opts o;
+
+    memset(f, 0, sizeof *f);
+    memset(&o, 0, sizeof o);
+    dm_diag_init(&f->d, "split.json", text, len);
+    ck_assert_int_eq(dm_scenario_load(text, len, "split.json", &f->s, &f->d), DM_OK);
+    ck_assert_int_eq(dm_run_scenario(f->s, &o, &f->r, &f->d), DM_OK);
+    ck_assert_int_eq(dm_crypto_instantiate(f->r->w, 2025, threads, &f->c), DM_OK);
+}
+
+static void
+fx_close(fixture *f)
+{
+    dm_crypto_free(f->c);
+    dm_run_free(f->r);
+    dm_scenario_free(f->s);
+    dm_diag_clear(&f->d);
+}
+
+static uint32_t
+party_of(const dm_world *w, const char *id)
+{
+    uint32_t p;
+    for (p = 0; p < w->n_parties; p++)
+        if (strcmp(dm_world_party_id(w, p), id) == 0)
+            return p;
+    ck_abort_msg("no party %s", id);
+    return UINT32_MAX;
+}
+
+static uint32_t
+item_of(const dm_world *w, const char *name)
+{
+    uint32_t i;
+    for (i = 0; i < w->n_items; i++)
+        if (strcmp(w->items[i].name, name) == 0)
+            return i;
+    ck_abort_msg("no item %s", name);
+    return UINT32_MAX;
+}
+
+static size_t
+actor_index(const dm_run *r, uint32_t party)
+{
+    size_t i;
+    for (i = 0; i < r->n_actors; i++)
+        if (r->actors[i].party == party)
+            return i;
+    ck_abort_msg("party %u not reported", party);
+    return SIZE_MAX;
+}
+
+static void
+check_split_counts(const dm_verification *v)
+{
+    /* Reaches: cloud opens bob/notes (provider protection); mallory
+     * rebuilds escrow from 2 shares and opens alice/photos and
+     * chat/messages.  Every ciphertext a party sees and cannot open is
+     * tried with all its keys. */
+    ck_assert_uint_eq(v->parties, 10);
+    ck_assert_uint_eq(v->sample_size, 10);
+    ck_assert_uint_eq(v->reaches_proven, 3);
+    ck_assert_uint_eq(v->reaches_direct, 0);
+    ck_assert_uint_eq(v->nonreaches_proven, 39);
+    ck_assert_uint_eq(v->rebuilds, 1);
+    ck_assert_uint_eq(v->mismatches, 0);
+    ck_assert_uint_eq(v->n_list, 0);
+}
+
+START_TEST(test_verify_split_escrow)
+{
+    fixture f;
+    dm_verification *v = NULL;
+    uint32_t mallory, eve;
+
+    fx_open(&f, SPLIT, sizeof SPLIT - 1, 2);
+    mallory = party_of(f.r->w, "mallory");
+    eve = party_of(f.r->w, "eve");
+    ck_assert_uint_eq(f.r->actors[actor_index(f.r, mallory)].n_reaches, 2);
+    ck_assert_uint_eq(f.r->actors[actor_index(f.r, eve)].n_reaches, 0);
+    ck_assert_int_eq(dm_crypto_verify(f.c, f.r, DM_VERIFY_ALL, 2, &v), DM_OK);
+    ck_assert_int_eq(v->sampled, 0);
+    ck_assert_uint_eq(v->planned, 10 * 14);
+    check_split_counts(v);
+    ck_assert_uint_eq(v->stats.threads, 2);
+    ck_assert_uint_le(v->stats.lib_ns, v->stats.busy_ns);
+    dm_verification_free(v);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(test_verify_threads_and_modes_agree)
+{
+    fixture f;
+    dm_verification *v = NULL;
+
+    fx_open(&f, SPLIT, sizeof SPLIT - 1, 1);
+    ck_assert_int_eq(dm_crypto_verify(f.c, f.r, DM_VERIFY_FULL, 1, &v), DM_OK);
+    check_split_counts(v);
+    dm_verification_free(v);
+    v = NULL;
+    /* A sample of a small world is the whole of it. */
+    ck_assert_int_eq(dm_crypto_verify(f.c, f.r, DM_VERIFY_SAMPLE, 2, &v), DM_OK);
+    ck_assert_int_eq(v->sampled, 1);
+    check_split_counts(v);
+    dm_verification_free(v);
+    v = NULL;
+    ck_assert_int_eq(dm_crypto_verify(f.c, f.r, DM_VERIFY_OFF, 2, &v), DM_OK);
+    ck_assert_int_eq(v->mode, DM_VERIFY_OFF);
+    ck_assert_uint_eq(v->sample_size, 0);
+    ck_assert_uint_eq(v->reaches_proven + v->nonreaches_proven + v->mismatches, 0);
+    dm_verification_free(v);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(test_verify_catches_dropped_reach)
+{
+    fixture f;
+    dm_verification *v = NULL;
+    dm_run copy;
+    dm_actor_result *acts;
+    uint32_t mallory;
+    size_t m;
+
+    fx_open(&f, SPLIT, sizeof SPLIT - 1, 2);
+    mallory = party_of(f.r->w, "mallory");
+    m = actor_index(f.r, mallory);
+    acts = malloc(f.r->n_actors * sizeof *acts);
+    ck_assert_ptr_nonnull(acts);
+    memcpy(acts, f.r->actors, f.r->n_actors * sizeof *acts);
+    copy = *f.r;
+    copy.actors = acts;
+    acts[m].n_reaches = 1; /* the report forgets mallory's second reach */
+    ck_assert_int_eq(dm_crypto_verify(f.c, &copy, DM_VERIFY_ALL, 2, &v), DM_ERR_MISMATCH);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_uint_eq(v->mismatches, 1);
+    ck_assert_uint_eq(v->n_list, 1);
+    ck_assert_uint_eq(v->list[0].party, mallory);
+    ck_assert_int_eq(v->list[0].kind, DM_MISMATCH_UNREPORTED);
+    ck_assert_uint_eq(v->list[0].item, f.r->actors[m].reaches[1].item);
+    ck_assert_uint_eq(v->reaches_proven, 2);
+    dm_verification_free(v);
+    v = NULL;
+
+    /* Mallory dropped from the report altogether: both reaches surface. */
+    acts[m] = acts[f.r->n_actors - 1];
+    copy.n_actors = f.r->n_actors - 1;
+    ck_assert_int_eq(dm_crypto_verify(f.c, &copy, DM_VERIFY_ALL, 1, &v), DM_ERR_MISMATCH);
+    ck_assert_uint_eq(v->mismatches, 2);
+    ck_assert_uint_eq(v->n_list, 2);
+    ck_assert_int_eq(v->list[0].kind, DM_MISMATCH_UNREPORTED);
+    ck_assert_int_eq(v->list[1].kind, DM_MISMATCH_UNREPORTED);
+    ck_assert_uint_eq(v->list[0].party, mallory);
+    ck_assert_uint_eq(v->list[0].item, item_of(f.r->w, "alice/photos"));
+    ck_assert_uint_eq(v->list[1].item, item_of(f.r->w, "chat/messages"));
+    dm_verification_free(v);
+    free(acts);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(test_verify_catches_false_reach)
+{
+    fixture f;
+    dm_verification *v = NULL;
+    dm_run copy;
+    dm_actor_result *acts;
+    dm_reach fake;
+    uint32_t eve, notes;
+    size_t e;
+
+    fx_open(&f, SPLIT, sizeof SPLIT - 1, 2);
+    eve = party_of(f.r->w, "eve");
+    notes = item_of(f.r->w, "bob/notes");
+    e = actor_index(f.r, eve);
+    acts = malloc(f.r->n_actors * sizeof *acts);
+    ck_assert_ptr_nonnull(acts);
+    memcpy(acts, f.r->actors, f.r->n_actors * sizeof *acts);
+    copy = *f.r;
+    copy.actors = acts;
+    /* The report claims eve (one share, k-1) reads bob's notes, whose
+     * ciphertext she does hold from the breach. */
+    memset(&fake, 0, sizeof fake);
+    fake.item = notes;
+    fake.cls = DM_CLASS_UNLAWFUL;
+    acts[e].reaches = &fake;
+    acts[e].n_reaches = 1;
+    ck_assert_int_eq(dm_crypto_verify(f.c, &copy, DM_VERIFY_ALL, 2, &v), DM_ERR_MISMATCH);
+    ck_assert_uint_eq(v->mismatches, 1);
+    ck_assert_uint_eq(v->n_list, 1);
+    ck_assert_uint_eq(v->list[0].party, eve);
+    ck_assert_int_eq(v->list[0].kind, DM_MISMATCH_REACH_FAILS);
+    ck_assert_uint_eq(v->list[0].item, notes);
+    ck_assert_uint_eq(v->list[0].ct, notes);
+    ck_assert_uint_eq(v->reaches_proven, 3);
+    ck_assert_uint_eq(v->nonreaches_proven, 39); /* the claim changes no fact */
+    dm_verification_free(v);
+    free(acts);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(test_verify_other_world)
+{
+    fixture a, b;
+    dm_verification *v = NULL;
+
+    fx_open(&a, SPLIT, sizeof SPLIT - 1, 1);
+    fx_open(&b, SPLIT, sizeof SPLIT - 1, 1);
+    ck_assert_int_eq(dm_crypto_verify(a.c, b.r, DM_VERIFY_ALL, 1, &v), DM_ERR_USAGE);
+    ck_assert_ptr_null(v);
+    ck_assert_int_eq(dm_crypto_verify(NULL, b.r, DM_VERIFY_ALL, 1, &v), DM_ERR_USAGE);
+    ck_assert_ptr_null(v);
+    fx_close(&a);
+    fx_close(&b);
+}
+END_TEST
+
+/* n e2ee users of one provider, one item each, no events. */
+static char *
+many_users(size_t n, size_t *len)
+{
+    size_t cap = 256 + n * 128, off = 0, i;
+    char *t = malloc(cap);
+
+    ck_assert_ptr_nonnull(t);
+    off += (size_t)snprintf(t + off, cap - off,
+                            "{\"doormat\": 1, \"title\": \"many\", \"regions\": [\"UK\"],"
+                            " \"providers\": [{\"id\": \"cloud\", \"regions\": [\"UK\"]}],"
+                            " \"users\": [");
+    for (i = 0; i < n; i++)
+        off += (size_t)snprintf(t + off, cap - off,
+                                "%s{\"id\": \"u%zu\", \"region\": \"UK\", \"provider\": \"cloud\","
+                                " \"protection\": \"e2ee\", \"items\": [\"backup\"]}",
+                                i ? ", " : "", i);
+    off += (size_t)snprintf(t + off, cap - off, "]}");
+    *len = off;
+    return t;
+}
+
+START_TEST(test_verify_all_becomes_sample)
+{
+    /* 4500 users, 1 provider: 4501 parties x 9000 ciphertexts > 2e7. */
+    fixture f;
+    dm_verification *v = NULL;
+    size_t len;
+    char *text = many_users(4500, &len);
+
+    fx_open(&f, text, len, 2);
+    ck_assert_uint_eq(f.r->w->n_cts, 9000);
+    ck_assert_int_eq(dm_crypto_verify(f.c, f.r, DM_VERIFY_ALL, 2, &v), DM_OK);
+    ck_assert_uint_eq(v->planned, 4501ull * 9000ull);
+    ck_assert_int_eq(v->sampled, 1);
+    ck_assert_uint_eq(v->parties, 4501);
+    ck_assert_uint_eq(v->sample_size, 1 + DM_VERIFY_SAMPLE_USERS);
+    /* cloud sees every ciphertext and opens none: a sample of 256 is
+     * tried; each sampled user sees its own two and opens both. */
+    ck_assert_uint_eq(v->nonreaches_proven, DM_VERIFY_SAMPLE_CTS);
+    ck_assert_uint_eq(v->reaches_proven, 0);
+    ck_assert_uint_eq(v->mismatches, 0);
+    dm_verification_free(v);
+    fx_close(&f);
+    free(text);
+}
+END_TEST
+
 Suite *
 crypto_suite(void)
 {
@@ -328,6 +636,19 @@ crypto_suite(void)
 
     tc = tcase_create("shares");
     tcase_add_test(tc, test_shares_k_of_n);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("verify");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_verify_split_escrow);
+    tcase_add_test(tc, test_verify_threads_and_modes_agree);
+    tcase_add_test(tc, test_verify_other_world);
+    tcase_add_test(tc, test_verify_all_becomes_sample);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("corrupted");
+    tcase_add_test(tc, test_verify_catches_dropped_reach);
+    tcase_add_test(tc, test_verify_catches_false_reach);
     suite_add_tcase(s, tc);
 
     return s;
