@@ -1,0 +1,111 @@
+/* idmap.c - open addressing with linear probing over FNV-1a hashes. */
+#include "idmap.h"
+
+#include <string.h>
+
+#include "doormat/alloc.h"
+
+static uint32_t hash_str(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+void dm_idmap_init(dm_idmap *m)
+{
+    m->slots = NULL;
+    m->cap = 0;
+    m->n = 0;
+}
+
+void dm_idmap_free(dm_idmap *m)
+{
+    if (m == NULL)
+        return;
+    dm_free(m->slots);
+    dm_idmap_init(m);
+}
+
+static void insert_slot(dm_idmap_slot *slots, size_t cap, const dm_idmap_slot *e)
+{
+    size_t i = e->hash & (cap - 1);
+    while (slots[i].key != NULL)
+        i = (i + 1) & (cap - 1);
+    slots[i] = *e;
+}
+
+/* Keep the load factor at most 1/2 so probes stay short. */
+dm_err dm_idmap_reserve(dm_idmap *m, size_t n)
+{
+    size_t cap = 16;
+    dm_idmap_slot *slots;
+    size_t i;
+
+    while (cap / 2 < n) {
+        if (cap > SIZE_MAX / 4)
+            return DM_ERR_NOMEM;
+        cap *= 2;
+    }
+    if (cap <= m->cap)
+        return DM_OK;
+    slots = dm_calloc(cap, sizeof(*slots));
+    if (slots == NULL)
+        return DM_ERR_NOMEM;
+    for (i = 0; i < m->cap; i++)
+        if (m->slots[i].key != NULL)
+            insert_slot(slots, cap, &m->slots[i]);
+    dm_free(m->slots);
+    m->slots = slots;
+    m->cap = cap;
+    return DM_OK;
+}
+
+dm_err dm_idmap_put(dm_idmap *m, const char *key, uint32_t val, int *found,
+                    uint32_t *old)
+{
+    uint32_t h = hash_str(key);
+    size_t i;
+    dm_idmap_slot e;
+    dm_err err;
+
+    *found = 0;
+    if (m->cap > 0) {
+        for (i = h & (m->cap - 1); m->slots[i].key != NULL; i = (i + 1) & (m->cap - 1)) {
+            if (m->slots[i].hash == h && strcmp(m->slots[i].key, key) == 0) {
+                *found = 1;
+                if (old != NULL)
+                    *old = m->slots[i].val;
+                return DM_OK;
+            }
+        }
+    }
+    if ((err = dm_idmap_reserve(m, m->n + 1)) != DM_OK)
+        return err;
+    e.key = key;
+    e.hash = h;
+    e.val = val;
+    insert_slot(m->slots, m->cap, &e);
+    m->n++;
+    return DM_OK;
+}
+
+int dm_idmap_get(const dm_idmap *m, const char *key, uint32_t *val)
+{
+    uint32_t h;
+    size_t i;
+
+    if (m->cap == 0)
+        return 0;
+    h = hash_str(key);
+    for (i = h & (m->cap - 1); m->slots[i].key != NULL; i = (i + 1) & (m->cap - 1)) {
+        if (m->slots[i].hash == h && strcmp(m->slots[i].key, key) == 0) {
+            *val = m->slots[i].val;
+            return 1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,615 @@
+/* json.c - a strict JSON checker with located errors, then cJSON with offsets. */
+#include "json.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "doormat/alloc.h"
+#include "doormat/scenario.h"
+
+/* cJSON does not tell an allocation failure from a syntax error: the hook
+ * records it.  cJSON's hooks are process-wide, so this is too. */
+static int json_oom;
+
+static void *json_malloc(size_t n)
+{
+    void *p = dm_malloc(n);
+    if (p == NULL)
+        json_oom = 1;
+    return p;
+}
+
+void dm_json_init_hooks(void)
+{
+    cJSON_Hooks h;
+    h.malloc_fn = json_malloc;
+    h.free_fn = dm_free;
+    cJSON_InitHooks(&h);
+}
+
+/* The checker's state.  `depth` counts open containers. */
+typedef struct scan {
+    const unsigned char *t;
+    size_t len;
+    size_t pos;
+    dm_diag *diag;
+    dm_err err;      /* first failure */
+} scan;
+
+static int fail_at(scan *s, dm_err err, size_t off, const char *msg, const char *arg)
+{
+    dm_err e;
+    if (arg != NULL)
+        e = dm_diag_add(s->diag, DM_SEV_ERROR, off, NULL, msg, arg);
+    else
+        e = dm_diag_add(s->diag, DM_SEV_ERROR, off, NULL, "%s", msg);
+    s->err = e != DM_OK ? e : err;
+    return -1;
+}
+
+static int fail(scan *s, size_t off, const char *msg)
+{
+    return fail_at(s, DM_ERR_SCENARIO, off, msg, NULL);
+}
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    unsigned char lo = 0x80, hi = 0xBF;
+    size_t k, i;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        k = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        k = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        k = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else
+        return 0;
+    if (n < k)
+        return 0;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (i = 2; i < k; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF)
+            return 0;
+    return k;
+}
+
+static int is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void skip_ws(scan *s)
+{
+    while (s->pos < s->len && is_ws(s->t[s->pos]))
+        s->pos++;
+}
+
+static int is_word(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-' || c == '.' || c == '+';
+}
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Four hex digits at p (n bytes left): the code unit, or -1. */
+static long hex4(const unsigned char *p, size_t n)
+{
+    long v = 0;
+    size_t i;
+    if (n < 4)
+        return -1;
+    for (i = 0; i < 4; i++) {
+        int h = hexval(p[i]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+/* Why a character cannot start or continue something: the best message. */
+static int bad_char(scan *s, size_t off, const char *what)
+{
+    unsigned char c = s->t[off];
+    char buf[160];
+
+    if (c == 0)
+        return fail(s, off, "invalid JSON: NUL byte in the text (is this a binary file?)");
+    if (c >= 0x80 && utf8_len(s->t + off, s->len - off) == 0)
+        return fail(s, off, "invalid UTF-8 in the text");
+    if (c == '\'')
+        return fail(s, off, "invalid JSON: strings use double quotes, not single quotes");
+    if (c == '/')
+        return fail(s, off, "invalid JSON: comments are not allowed in JSON");
+    if (c < 0x20 || c == 0x7f) {
+        snprintf(buf, sizeof(buf), "invalid JSON: unexpected control character 0x%02x%s%s",
+                 c, what ? ", " : "", what ? what : "");
+        return fail(s, off, buf);
+    }
+    if (c >= 0x80) {
+        snprintf(buf, sizeof(buf), "invalid JSON: unexpected non-ASCII character%s%s",
+                 what ? ", " : "", what ? what : "");
+        return fail(s, off, buf);
+    }
+    snprintf(buf, sizeof(buf), "invalid JSON: unexpected '%c'%s%s", c, what ? ", " : "",
+             what ? what : "");
+    return fail(s, off, buf);
+}
+
+static int eof_in(scan *s, size_t open, const char *what)
+{
+    char buf[128];
+    uint32_t line, col;
+    dm_diag_locate((const char *)s->t, s->len, open, &line, &col);
+    snprintf(buf, sizeof(buf), "invalid JSON: unexpected end of file (the %s opened at %u:%u is not closed)",
+             what, (unsigned)line, (unsigned)col);
+    return fail(s, s->len, buf);
+}
+
+static int check_string(scan *s)
+{
+    size_t start = s->pos;
+    s->pos++;
+    for (;;) {
+        unsigned char c;
+        if (s->pos >= s->len)
+            return fail(s, start, "invalid JSON: unterminated string (missing closing '\"')");
+        c = s->t[s->pos];
+        if (c == '"') {
+            s->pos++;
+            return 0;
+        }
+        if (c == '\\') {
+            unsigned char e;
+            long u;
+            if (s->pos + 1 >= s->len)
+                return fail(s, start, "invalid JSON: unterminated string (missing closing '\"')");
+            e = s->t[s->pos + 1];
+            if (strchr("\"\\/bfnrt", e) != NULL && e != 0) {
+                s->pos += 2;
+                continue;
+            }
+            if (e != 'u') {
+                if (e >= 0x21 && e < 0x7f) {
+                    char ch[2] = {(char)e, 0};
+                    return fail_at(s, DM_ERR_SCENARIO, s->pos,
+                                   "invalid JSON: invalid escape '\\%s' in string", ch);
+                }
+                return fail(s, s->pos, "invalid JSON: invalid escape in string");
+            }
+            u = hex4(s->t + s->pos + 2, s->len - s->pos - 2);
+            if (u < 0)
+                return fail(s, s->pos, "invalid JSON: \\u must be followed by four hex digits");
+            if (u == 0)
+                return fail(s, s->pos, "invalid JSON: \\u0000 is not allowed in strings");
+            if (u >= 0xDC00 && u <= 0xDFFF)
+                return fail(s, s->pos, "invalid JSON: unpaired surrogate in \\u escape");
+            if (u >= 0xD800 && u <= 0xDBFF) {
+                long lo = -1;
+                if (s->pos + 7 < s->len && s->t[s->pos + 6] == '\\' && s->t[s->pos + 7] == 'u')
+                    lo = hex4(s->t + s->pos + 8, s->len - s->pos - 8);
+                if (lo < 0xDC00 || lo > 0xDFFF)
+                    return fail(s, s->pos, "invalid JSON: unpaired surrogate in \\u escape");
+                s->pos += 12;
+                continue;
+            }
+            s->pos += 6;
+            continue;
+        }
+        if (c == 0)
+            return fail(s, s->pos, "invalid JSON: NUL byte in the text (is this a binary file?)");
+        if (c == '\n')
+            return fail(s, start, "invalid JSON: unterminated string (missing closing '\"')");
+        if (c < 0x20)
+            return fail(s, s->pos,
+                        "invalid JSON: control character in string (write it as \\t, \\n or \\u00XX)");
+        if (c >= 0x80) {
+            size_t k = utf8_len(s->t + s->pos, s->len - s->pos);
+            if (k == 0)
+                return fail(s, s->pos, "invalid UTF-8 in a string");
+            s->pos += k;
+            continue;
+        }
+        s->pos++;
+    }
+}
+
+/* A number token: the run of word characters, checked against the JSON
+ * grammar as a whole so "01", "1.", "+1" and "1e" are one clear error. */
+static int check_number(scan *s)
+{
+    size_t start = s->pos, end = s->pos, p;
+    const unsigned char *t = s->t;
+    char buf[128];
+
+    while (end < s->len && is_word(t[end]))
+        end++;
+    p = start;
+    if (p < end && t[p] == '-')
+        p++;
+    if (p < end && t[p] == '0')
+        p++;
+    else if (p < end && t[p] >= '1' && t[p] <= '9')
+        while (p < end && t[p] >= '0' && t[p] <= '9')
+            p++;
+    else
+        goto bad;
+    if (p < end && t[p] == '.') {
+        p++;
+        if (!(p < end && t[p] >= '0' && t[p] <= '9'))
+            goto bad;
+        while (p < end && t[p] >= '0' && t[p] <= '9')
+            p++;
+    }
+    if (p < end && (t[p] == 'e' || t[p] == 'E')) {
+        p++;
+        if (p < end && (t[p] == '+' || t[p] == '-'))
+            p++;
+        if (!(p < end && t[p] >= '0' && t[p] <= '9'))
+            goto bad;
+        while (p < end && t[p] >= '0' && t[p] <= '9')
+            p++;
+    }
+    if (p != end)
+        goto bad;
+    if (end - start > 63)
+        return fail(s, start, "invalid JSON: number too long (at most 63 characters)");
+    s->pos = end;
+    return 0;
+bad:
+    snprintf(buf, sizeof(buf), "invalid JSON: malformed number \"%.*s\"",
+             (int)(end - start > 40 ? 40 : end - start), (const char *)t + start);
+    return fail(s, start, buf);
+}
+
+static int check_word(scan *s)
+{
+    size_t start = s->pos, end = s->pos;
+    size_t n;
+    const char *w = (const char *)s->t + start;
+    char buf[160];
+
+    while (end < s->len && is_word(s->t[end]))
+        end++;
+    n = end - start;
+    if ((n == 4 && memcmp(w, "true", 4) == 0) || (n == 5 && memcmp(w, "false", 5) == 0) ||
+        (n == 4 && memcmp(w, "null", 4) == 0)) {
+        s->pos = end;
+        return 0;
+    }
+    if ((n == 4 && (memcmp(w, "True", 4) == 0 || memcmp(w, "TRUE", 4) == 0 ||
+                    memcmp(w, "None", 4) == 0 || memcmp(w, "NULL", 4) == 0 ||
+                    memcmp(w, "Null", 4) == 0)) ||
+        (n == 5 && (memcmp(w, "False", 5) == 0 || memcmp(w, "FALSE", 5) == 0)) ||
+        (n == 3 && (memcmp(w, "NaN", 3) == 0 || memcmp(w, "nan", 3) == 0)) ||
+        (n == 8 && memcmp(w, "Infinity", 8) == 0)) {
+        snprintf(buf, sizeof(buf),
+                 "invalid JSON: unknown literal \"%.*s\" (JSON has true, false and null)", (int)n, w);
+        return fail(s, start, buf);
+    }
+    snprintf(buf, sizeof(buf), "invalid JSON: unexpected word \"%.*s\" (strings need double quotes)",
+             (int)(n > 40 ? 40 : n), w);
+    return fail(s, start, buf);
+}
+
+static int check_value(scan *s, int depth);
+
+static int check_object(scan *s, int depth)
+{
+    size_t open = s->pos, comma = SIZE_MAX;
+    s->pos++;
+    skip_ws(s);
+    if (s->pos < s->len && s->t[s->pos] == '}') {
+        s->pos++;
+        return 0;
+    }
+    for (;;) {
+        unsigned char c;
+        skip_ws(s);
+        if (s->pos >= s->len)
+            return eof_in(s, open, "object");
+        c = s->t[s->pos];
+        if (c != '"') {
+            if (c == '}' && comma != SIZE_MAX)
+                return fail(s, comma, "invalid JSON: trailing comma before '}'");
+            if (c == '\'')
+                return bad_char(s, s->pos, NULL);
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')
+                return fail(s, s->pos, "invalid JSON: member names need double quotes");
+            return bad_char(s, s->pos, "expected a member name in double quotes");
+        }
+        if (check_string(s) < 0)
+            return -1;
+        skip_ws(s);
+        if (s->pos >= s->len)
+            return eof_in(s, open, "object");
+        if (s->t[s->pos] != ':')
+            return bad_char(s, s->pos, "expected ':' after the member name");
+        s->pos++;
+        if (check_value(s, depth) < 0)
+            return -1;
+        skip_ws(s);
+        if (s->pos >= s->len)
+            return eof_in(s, open, "object");
+        c = s->t[s->pos];
+        if (c == ',') {
+            comma = s->pos++;
+            continue;
+        }
+        if (c == '}') {
+            s->pos++;
+            return 0;
+        }
+        if (c == '"')
+            return fail(s, s->pos, "invalid JSON: missing ',' before this member");
+        return bad_char(s, s->pos, "expected ',' or '}'");
+    }
+}
+
+static int check_array(scan *s, int depth)
+{
+    size_t open = s->pos, comma = SIZE_MAX;
+    s->pos++;
+    skip_ws(s);
+    if (s->pos < s->len && s->t[s->pos] == ']') {
+        s->pos++;
+        return 0;
+    }
+    for (;;) {
+        unsigned char c;
+        skip_ws(s);
+        if (s->pos >= s->len)
+            return eof_in(s, open, "array");
+        if (s->t[s->pos] == ']' && comma != SIZE_MAX)
+            return fail(s, comma, "invalid JSON: trailing comma before ']'");
+        if (check_value(s, depth) < 0)
+            return -1;
+        skip_ws(s);
+        if (s->pos >= s->len)
+            return eof_in(s, open, "array");
+        c = s->t[s->pos];
+        if (c == ',') {
+            comma = s->pos++;
+            continue;
+        }
+        if (c == ']') {
+            s->pos++;
+            return 0;
+        }
+        if (c == '"' || c == '{' || c == '[' || c == '-' || (c >= '0' && c <= '9'))
+            return fail(s, s->pos, "invalid JSON: missing ',' before this element");
+        return bad_char(s, s->pos, "expected ',' or ']'");
+    }
+}
+
+static int check_value(scan *s, int depth)
+{
+    unsigned char c;
+    skip_ws(s);
+    if (s->pos >= s->len)
+        return fail(s, s->len, "invalid JSON: unexpected end of file (expected a value)");
+    c = s->t[s->pos];
+    if (c == '{' || c == '[') {
+        if (depth + 1 > DM_LIMIT_DEPTH) {
+            char buf[80];
+            snprintf(buf, sizeof(buf), "nesting deeper than %d levels", DM_LIMIT_DEPTH);
+            return fail_at(s, DM_ERR_LIMIT, s->pos, "%s", buf);
+        }
+        return c == '{' ? check_object(s, depth + 1) : check_array(s, depth + 1);
+    }
+    if (c == '"')
+        return check_string(s);
+    if (c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9'))
+        return check_number(s);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')
+        return check_word(s);
+    if (c == ']' || c == '}' || c == ',' || c == ':')
+        return bad_char(s, s->pos, "expected a value");
+    return bad_char(s, s->pos, NULL);
+}
+
+/* Lock-step with cJSON's pre-order tree: store each value's offset. */
+static void skip_str(const char *t, size_t len, size_t *pos)
+{
+    size_t p = *pos + 1;
+    while (p < len && t[p] != '"') {
+        if (t[p] == '\\')
+            p++;
+        p++;
+    }
+    *pos = p + 1;
+}
+
+static void skip_sp(const char *t, size_t len, size_t *pos)
+{
+    while (*pos < len && is_ws((unsigned char)t[*pos]))
+        (*pos)++;
+}
+
+static void annotate(const char *t, size_t len, size_t *pos, cJSON *n)
+{
+    cJSON *c;
+    skip_sp(t, len, pos);
+    if (*pos >= len)
+        return;
+    n->valueint = (int)*pos;
+    switch (t[*pos]) {
+    case '{':
+        (*pos)++;
+        for (c = n->child; c != NULL; c = c->next) {
+            skip_sp(t, len, pos);
+            skip_str(t, len, pos);
+            skip_sp(t, len, pos);
+            (*pos)++; /* ':' */
+            annotate(t, len, pos, c);
+            skip_sp(t, len, pos);
+            (*pos)++; /* ',' or '}' */
+        }
+        if (n->child == NULL) {
+            skip_sp(t, len, pos);
+            (*pos)++;
+        }
+        break;
+    case '[':
+        (*pos)++;
+        for (c = n->child; c != NULL; c = c->next) {
+            annotate(t, len, pos, c);
+            skip_sp(t, len, pos);
+            (*pos)++;
+        }
+        if (n->child == NULL) {
+            skip_sp(t, len, pos);
+            (*pos)++;
+        }
+        break;
+    case '"':
+        skip_str(t, len, pos);
+        break;
+    default:
+        while (*pos < len && is_word((unsigned char)t[*pos]))
+            (*pos)++;
+        break;
+    }
+}
+
+dm_err dm_json_parse(const char *text, size_t len, cJSON **out, dm_diag *diag)
+{
+    scan s;
+    cJSON *root = NULL;
+    const char *end = NULL;
+    size_t pos;
+    dm_err err = DM_OK;
+
+    s.t = (const unsigned char *)text;
+    s.len = len;
+    s.pos = 0;
+    s.diag = diag;
+    s.err = DM_OK;
+    if (len > DM_LIMIT_FILE_BYTES) {
+        fail_at(&s, DM_ERR_LIMIT, SIZE_MAX, "the file is larger than %s", "1 GiB");
+        return s.err;
+    }
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        s.pos = 3;
+    skip_ws(&s);
+    if (s.pos >= len) {
+        fail(&s, s.pos, "invalid JSON: the file is empty (expected an object)");
+        return s.err;
+    }
+    if (check_value(&s, 0) < 0)
+        return s.err;
+    skip_ws(&s);
+    if (s.pos < len) {
+        if (s.t[s.pos] == 0)
+            bad_char(&s, s.pos, NULL);
+        else
+            fail(&s, s.pos, "invalid JSON: unexpected text after the end of the document");
+        return s.err;
+    }
+
+    dm_json_init_hooks();
+    json_oom = 0;
+    root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (root == NULL) {
+        if (json_oom) {
+            err = DM_ERR_NOMEM;
+        } else {
+            /* The checker accepted what cJSON refused: report where cJSON stopped. */
+            size_t off = end != NULL && end >= text && end <= text + len ? (size_t)(end - text) : SIZE_MAX;
+            err = dm_diag_add(diag, DM_SEV_ERROR, off, NULL, "invalid JSON");
+            if (err == DM_OK)
+                err = DM_ERR_SCENARIO;
+        }
+        goto out;
+    }
+    pos = (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
+    annotate(text, len, &pos, root);
+    *out = root;
+    root = NULL;
+out:
+    cJSON_Delete(root);
+    return err;
+}
+
+size_t dm_json_offset(const cJSON *n)
+{
+    return n->valueint < 0 ? SIZE_MAX : (size_t)n->valueint;
+}
+
+/* Back from the value over ':' and the key's closing quote to the first
+ * quote not escaped (preceded by an even run of backslashes). */
+size_t dm_json_key_offset(const char *text, size_t len, const cJSON *n)
+{
+    size_t p = dm_json_offset(n);
+    if (n->string == NULL || p == SIZE_MAX || p > len)
+        return p;
+    while (p > 0 && text[p - 1] != ':')
+        p--;
+    if (p == 0)
+        return dm_json_offset(n);
+    p--;
+    while (p > 0 && text[p - 1] != '"')
+        p--;
+    if (p == 0)
+        return dm_json_offset(n);
+    p--; /* the closing quote */
+    while (p > 0) {
+        size_t q = p - 1, bs = 0;
+        if (text[q] == '"') {
+            size_t r = q;
+            while (r > 0 && text[r - 1] == '\\') {
+                bs++;
+                r--;
+            }
+            if (bs % 2 == 0)
+                return q;
+        }
+        p--;
+    }
+    return dm_json_offset(n);
+}
+
+const char *dm_json_type_name(const cJSON *n)
+{
+    if (n == NULL)
+        return "nothing";
+    if (cJSON_IsString(n))
+        return "a string";
+    if (cJSON_IsNumber(n))
+        return "a number";
+    if (cJSON_IsObject(n))
+        return "an object";
+    if (cJSON_IsArray(n))
+        return "an array";
+    if (cJSON_IsBool(n))
+        return "a boolean";
+    if (cJSON_IsNull(n))
+        return "null";
+    return "an unknown value";
+}

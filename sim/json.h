@@ -1,0 +1,33 @@
+/* json.h - strict JSON parsing into a cJSON tree annotated with byte offsets. */
+#ifndef DOORMAT_SIM_JSON_H
+#define DOORMAT_SIM_JSON_H
+
+#include <stddef.h>
+
+#include <cJSON.h>
+
+#include "doormat/diag.h"
+
+/* Install dm_malloc/dm_free as cJSON's allocator.  Idempotent; every JSON
+ * module calls it before using cJSON. */
+void dm_json_init_hooks(void);
+
+/* Check that `text` is strict JSON (RFC 8259: UTF-8, no NUL, no trailing
+ * commas, nesting at most DM_LIMIT_DEPTH, at most DM_LIMIT_FILE_BYTES) and
+ * parse it.  A leading UTF-8 BOM is skipped.  On success *out is a new tree
+ * the caller frees with cJSON_Delete; each node's `valueint` holds the byte
+ * offset of its value in `text` (read it with dm_json_offset, never as a
+ * number: use valuedouble).  On failure *out is untouched, one located
+ * diagnostic is in diag, and the result is DM_ERR_SCENARIO, DM_ERR_LIMIT or
+ * DM_ERR_NOMEM. */
+dm_err dm_json_parse(const char *text, size_t len, cJSON **out, dm_diag *diag);
+
+/* Byte offset of a node's value (the '{', '[', '"' or first character). */
+size_t dm_json_offset(const cJSON *n);
+/* Byte offset of an object member's key (its opening quote); the value's
+ * offset for array elements and the root. */
+size_t dm_json_key_offset(const char *text, size_t len, const cJSON *n);
+/* "a string", "an object", ... for "expected X, got Y" messages. */
+const char *dm_json_type_name(const cJSON *n);
+
+#endif
