@@ -30,6 +30,8 @@ typedef struct table {
     int *cls;                /* per row: class to colour (or -1) */
     size_t rows, cap;
     int cls_col;             /* column coloured by its row's class, or -1 */
+    const char *group[MAX_COLS]; /* a title over columns c .. c+span-1, or NULL */
+    size_t span[MAX_COLS];
 } table;
 
 static void table_init(table *t, size_t ncols)
@@ -108,6 +110,32 @@ static void table_print(const table *t, FILE *out, const char *indent, int color
             if (cw > w[c])
                 w[c] = cw;
         }
+    for (c = 0; c < t->ncols && t->group[0] == NULL; c++)
+        if (t->group[c] != NULL)
+            break;
+    if (c < t->ncols) {
+        /* A title line over groups of columns, centred on its span. */
+        size_t done = 0, col = 0;
+        char line[512];
+        memset(line, ' ', sizeof line);
+        for (c = 0; c < t->ncols; c++) {
+            size_t width = w[c], k, tw, at;
+            if (t->group[c] != NULL) {
+                for (k = 1; k < t->span[c] && c + k < t->ncols; k++)
+                    width += 2 + w[c + k];
+                tw = strlen(t->group[c]);
+                at = col + (width > tw ? (width - tw + 1) / 2 : 0);
+                if (at + tw < sizeof line) {
+                    memcpy(line + at, t->group[c], tw);
+                    if (at + tw > done)
+                        done = at + tw;
+                }
+            }
+            col += w[c] + 2;
+        }
+        line[done < sizeof line ? done : sizeof line - 1] = '\0';
+        fprintf(out, "%s%s%s%s\n", indent, color ? C_DIM : "", line, color ? C_RESET : "");
+    }
     fputs(indent, out);
     if (color)
         fputs(C_DIM, out);
@@ -138,6 +166,8 @@ static void table_print(const table *t, FILE *out, const char *indent, int color
         fputc('\n', out);
     }
 }
+
+static size_t count_backdoors(const dm_scenario *sc);
 
 static void heading(FILE *out, int color, const char *title)
 {
@@ -242,7 +272,7 @@ static dm_err put_headline(const dm_run *r, const dm_report_opts *o, FILE *out)
     uint64_t *people = NULL;
     char b[5][32];
     table t;
-    size_t i;
+    size_t i, n_backdoors = 0;
     dm_err err = DM_OK;
 
     table_init(&t, 6);
@@ -256,28 +286,45 @@ static dm_err put_headline(const dm_run *r, const dm_report_opts *o, FILE *out)
         if (reg[i] != DM_NONE && reg[i] < sc->n_regions)
             people[reg[i]] += sc->users[i].count;
 
+    n_backdoors = count_backdoors(sc);
     heading(out, o->color, "HEADLINE");
-    fprintf(out, "  With the backdoors, %s of %s %s exposed, %s beyond the law.\n",
+    fprintf(out, "  %s%s of %s %s exposed, %s beyond the law.\n",
+            n_backdoors ? "With the backdoors, " : "",
             dm_report_thousands(r->with.users, b[0], sizeof b[0]),
             dm_report_thousands(sc->people, b[1], sizeof b[1]),
             plural(sc->people, "person is", "people are"),
             dm_report_thousands(r->with.beyond_law, b[2], sizeof b[2]));
-    fprintf(out, "  Without them, %s exposed, %s beyond the law.\n",
-            dm_report_thousands(r->without.users, b[0], sizeof b[0]),
-            dm_report_thousands(r->without.beyond_law, b[1], sizeof b[1]));
+    if (n_backdoors == 0)
+        fputs("  This scenario has no backdoor or ghost: without them nothing changes.\n", out);
+    else
+        fprintf(out, "  Without them, %s exposed, %s beyond the law.\n",
+                dm_report_thousands(r->without.users, b[0], sizeof b[0]),
+                dm_report_thousands(r->without.beyond_law, b[1], sizeof b[1]));
     if (r->with.users > r->without.users)
         fprintf(out, "  The backdoors add %s exposed %s.\n",
                 dm_report_thousands(r->with.users - r->without.users, b[0], sizeof b[0]),
                 plural(r->with.users - r->without.users, "person", "people"));
+    else if (r->with.beyond_law > r->without.beyond_law)
+        fprintf(out, "  The backdoors add %s %s exposed beyond the law.\n",
+                dm_report_thousands(r->with.beyond_law - r->without.beyond_law, b[0], sizeof b[0]),
+                plural(r->with.beyond_law - r->without.beyond_law, "person", "people"));
     fputc('\n', out);
 
     t.head[0] = "region";
     t.head[1] = "people";
-    t.head[2] = "exposed with";
+    t.head[2] = "exposed";
     t.head[3] = "beyond law";
-    t.head[4] = "exposed without";
+    t.head[4] = "exposed";
     t.head[5] = "beyond law";
-    for (i = 1; i < 6; i++)
+    if (n_backdoors > 0) {
+        t.group[2] = "with the backdoors";
+        t.span[2] = 2;
+        t.group[4] = "without them";
+        t.span[4] = 2;
+    } else {
+        t.ncols = 4; /* nothing to compare with */
+    }
+    for (i = 1; i < t.ncols; i++)
         t.right[i] = 1;
     for (i = 0; i <= sc->n_regions; i++) {
         const char *cols[6];
@@ -368,9 +415,9 @@ static dm_err put_actor_summary(const dm_run *r, const dm_report_opts *o, FILE *
                 dm_report_thousands(users_hidden, b[0], sizeof b[0]),
                 plural(users_hidden, "user", "users"));
     if (r->owner_only_users > 0)
-        fprintf(out, "  %s %s only their own data.\n",
+        fprintf(out, "  Users not listed: %s %s only their own data.\n",
                 dm_report_thousands(r->owner_only_users, b[0], sizeof b[0]),
-                plural(r->owner_only_users, "other person reads", "other people read"));
+                plural(r->owner_only_users, "person reads", "people read"));
 out:
     table_free(&t);
     return err;
@@ -475,6 +522,15 @@ static void put_warnings(const dm_report_opts *o, FILE *out)
     }
 }
 
+static size_t count_backdoors(const dm_scenario *sc)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < sc->n_events; i++)
+        n += sc->events[i].kind == DM_EVENT_BACKDOOR || sc->events[i].kind == DM_EVENT_GHOST;
+    return n;
+}
+
 static void put_steps(const dm_run *r, const dm_report_opts *o, FILE *out)
 {
     char b[4][32];
@@ -486,9 +542,11 @@ static void put_steps(const dm_run *r, const dm_report_opts *o, FILE *out)
     table_init(&t, 4);
     heading(out, o->color, "TIMELINE (people exposed after each time)");
     t.head[0] = "at";
-    t.head[1] = "exposed with";
+    t.head[1] = "exposed";
     t.head[2] = "beyond law";
-    t.head[3] = "exposed without";
+    t.head[3] = "without backdoors";
+    if (count_backdoors(r->sc) == 0)
+        t.ncols = 3;
     for (i = 0; i < 4; i++)
         t.right[i] = 1;
     for (i = 0; i < r->n_steps; i++) {
