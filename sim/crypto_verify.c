@@ -616,6 +616,8 @@ dm_err dm_crypto_verify(const dm_crypto *c, const dm_run *r, dm_verify_mode mode
             goto out;
         }
         for (t = 0; t < nt; t++) {
+            if (ts[t].n_list == 0)
+                continue;
             memcpy(v->list + v->n_list, ts[t].list, ts[t].n_list * sizeof *v->list);
             v->n_list += ts[t].n_list;
         }
