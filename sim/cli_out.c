@@ -59,6 +59,7 @@ dm_err dm_cli_out_open(dm_cli_out *o, const char *path)
 {
     const char *slash;
     size_t dirlen;
+    struct stat st;
     mode_t mask;
     int fd = -1;
     dm_err err = DM_ERR_IO;
@@ -72,6 +73,24 @@ dm_err dm_cli_out_open(dm_cli_out *o, const char *path)
         dm_cli_diag_printf(stderr, dm_cli_diag_colour(stderr), DM_SEV_ERROR, NULL,
                            "-o: empty file name");
         return DM_ERR_IO;
+    }
+    /* An existing target that is not a regular file (a device, a FIFO,
+     * /dev/stdout) is written in place: renaming over it would replace the
+     * node, and atomicity means nothing there. */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode)) {
+            dm_cli_diag_printf(stderr, dm_cli_diag_colour(stderr), DM_SEV_ERROR, path,
+                               "is a directory");
+            return DM_ERR_IO;
+        }
+        o->f = fopen(path, "w");
+        if (o->f == NULL) {
+            dm_cli_diag_printf(stderr, dm_cli_diag_colour(stderr), DM_SEV_ERROR, path,
+                               "cannot open: %s", strerror(errno));
+            return DM_ERR_IO;
+        }
+        o->direct = 1;
+        return DM_OK;
     }
     o->path = dm_strdup(path);
     slash = strrchr(path, '/');
@@ -129,6 +148,20 @@ dm_err dm_cli_out_commit(dm_cli_out *o)
 
     if (o->f == NULL)
         return DM_ERR_IO;
+    if (o->direct) {
+        failed = fflush(o->f) != 0 || ferror(o->f);
+        saved = errno ? errno : EIO;
+        if (fclose(o->f) != 0 && !failed) {
+            failed = 1;
+            saved = errno;
+        }
+        o->f = NULL;
+        o->direct = 0;
+        if (failed)
+            dm_cli_diag_printf(stderr, colour, DM_SEV_ERROR, NULL, "cannot write: %s",
+                               strerror(saved));
+        return failed ? DM_ERR_IO : DM_OK;
+    }
     if (o->tmp == NULL) {
         if (fflush(stdout) != 0 || ferror(stdout)) {
             dm_cli_diag_printf(stderr, colour, DM_SEV_ERROR, NULL,
@@ -191,6 +224,9 @@ out:
 
 void dm_cli_out_abort(dm_cli_out *o)
 {
+    if (o->direct && o->f != NULL)
+        fclose(o->f);
+    o->direct = 0;
     if (o->tmp != NULL) {
         if (o->f != NULL)
             fclose(o->f);

@@ -9,11 +9,14 @@
 /* An output being written.  With a path, the report goes to a temporary file
  * in the target's directory (mkstemp), which dm_cli_out_commit flushes,
  * fsyncs and renames over the target: on any error, or if the program is
- * interrupted, the target is untouched and the temporary file removed. */
+ * interrupted, the target is untouched and the temporary file removed.
+ * An existing target that is not a regular file (/dev/null, a FIFO) is
+ * written in place instead. */
 typedef struct dm_cli_out {
     FILE *f;        /* where to write (stdout, or the temporary file) */
     char *path;     /* the target (owned), NULL for stdout */
     char *tmp;      /* the temporary file (owned), NULL for stdout */
+    int direct;     /* the target is not a regular file: f writes to it in place */
 } dm_cli_out;
 
 /* Open `path` for writing (NULL or "-": stdout).  On failure prints the

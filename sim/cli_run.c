@@ -134,7 +134,8 @@ static int getopt_failure(char **argv, const struct option *longopts, const char
                                       opt_name(longopts, optopt, name, sizeof name));
         return dm_cli_usage_error("option '%s' needs a value", arg);
     }
-    if (optopt && strchr(shorts, optopt) == NULL)
+    if (strncmp(arg, "--", 2) != 0 && optopt > 0 && optopt < 256 &&
+        strchr(shorts, optopt) == NULL)
         return dm_cli_usage_error("unknown option '-%c'", optopt);
     if (strncmp(arg, "--", 2) == 0) {
         const char *eq = strchr(arg, '=');
