@@ -30,6 +30,9 @@ typedef struct ld {
     dm_diag *diag;
     dm_scenario *s;
     size_t n_errors;
+    size_t n_warnings;
+    size_t warnings_dropped;
+    int no_regions;       /* "regions" is missing or bad: do not repeat it */
     int nomem;
     int limit;
     char path[PATH_BYTES];
@@ -72,6 +75,10 @@ static void path_pop(ld *L, size_t old)
 static void vdiag(ld *L, dm_severity sev, size_t off, const char *fmt, va_list ap)
 {
     char msg[MSG_BYTES];
+    if (sev == DM_SEV_WARNING && L->n_warnings++ >= DM_DIAG_MAX_ERRORS) {
+        L->warnings_dropped++; /* a million cohorts may share one warning */
+        return;
+    }
     vsnprintf(msg, sizeof(msg), fmt, ap);
     if (sev == DM_SEV_ERROR)
         L->n_errors++;
@@ -107,9 +114,11 @@ err_in(ld *L, const char *name, size_t off, const char *fmt, ...)
     path_pop(L, old);
 }
 
-/* Quote a user-supplied string for a message: escaped, at most 64 bytes. */
+/* Quote a user-supplied string for a message: escaped, at most 64 bytes.
+ * Room for 64 bytes escaped as "\u007f", the rest of a UTF-8 sequence,
+ * "...", the quotes and the NUL. */
 typedef struct quoted {
-    char b[200];
+    char b[64 * 6 + 16];
 } quoted;
 
 static const char *q(quoted *out, const char *s)
@@ -626,6 +635,8 @@ static int resolve_region(ld *L, const cJSON *v, dm_id *out)
         *out = idx;
         return 0;
     }
+    if (L->no_regions)
+        return -1;
     sugg_init(&g, v->valuestring);
     for (i = 0; i < L->s->n_regions && !nearly_full(L); i++)
         if (L->s->regions[i] != NULL)
@@ -822,7 +833,7 @@ static int preset_key_(const ld *L, const char *name, dm_keyref *out, char *why,
         dev = dev_index(suf);
         if (strcmp(suf, "dk") != 0 && dev == 0)
             return -1;
-        if (u->provider == DM_NONE) {
+        if (u->devices == 0) {
             snprintf(why, cap, "%s is an explicit user (no provider) and has no preset keys",
                      q(&qa, u->id));
             return -1;
@@ -868,7 +879,7 @@ static void suggest_presets_of(const ld *L, sugg *g, unsigned tag, dm_id idx)
     const dm_scenario *s = L->s;
     char dev[16];
     uint32_t d;
-    if (tag == TAG_USER && s->users[idx].provider != DM_NONE) {
+    if (tag == TAG_USER && s->users[idx].devices != 0) {
         sugg_try2(g, s->users[idx].id, ".dk");
         for (d = 1; d <= s->users[idx].devices; d++) {
             snprintf(dev, sizeof(dev), ".dev%u", (unsigned)d);
@@ -939,7 +950,7 @@ static int resolve_key(ld *L, const cJSON *v, dm_keyref *out)
                     sugg_init(&h, owner);
                     if (strcmp(dot, ".dk") == 0 || dev_index(dot + 1) > 0) {
                         for (i = 0; i < s->n_users; i++)
-                            if (s->users[i].id && s->users[i].provider != DM_NONE)
+                            if (s->users[i].id && s->users[i].devices != 0)
                                 sugg_try(&h, s->users[i].id);
                     } else if (strcmp(dot, ".gk") == 0) {
                         for (i = 0; i < s->n_groups; i++)
@@ -993,7 +1004,7 @@ static int resolve_store(ld *L, const cJSON *v, dm_storeref *out)
         uint32_t dev = dev_index(suf);
         const dm_user *u = &L->s->users[idx];
         if (dev > 0) {
-            if (u->provider == DM_NONE) {
+            if (u->devices == 0) {
                 err(L, dm_json_offset(v), "unknown store %s: %s is an explicit user (no provider) and has no devices",
                     q(&qq, v->valuestring), q(&qb, u->id));
                 return -1;
@@ -1013,7 +1024,7 @@ static int resolve_store(ld *L, const cJSON *v, dm_storeref *out)
     sugg_init(&g, v->valuestring);
     suggest_principal(L, &g, WANT_PRINCIPAL);
     if (g.score > 2 && split_owner(L, v->valuestring, &tag, &idx, &suf) && tag == TAG_USER &&
-        L->s->users[idx].provider != DM_NONE) {
+        L->s->users[idx].devices != 0) {
         /* A known user with a wrong device: its nearest device store. */
         char dev[16];
         uint32_t d;
@@ -1132,8 +1143,10 @@ static void load_regions(ld *L, const cJSON *root)
 {
     const cJSON *arr, *c;
     size_t i, n, old;
-    if (get_array(L, root, "regions", 1, 1, &arr) <= 0)
+    if (get_array(L, root, "regions", 1, 1, &arr) <= 0) {
+        L->no_regions = 1;
         return;
+    }
     n = array_len(arr);
     L->s->regions = dm_calloc(n, sizeof(char *));
     if (L->s->regions == NULL) {
@@ -1308,7 +1321,7 @@ static void load_group(ld *L, const cJSON *o, size_t i)
                 size_t o2 = path_index(L, k);
                 g->members[k] = DM_NONE;
                 if (resolve_one(L, c, WANT_USER, &g->members[k]) == 0 &&
-                    L->s->users[g->members[k]].provider == DM_NONE) {
+                    L->s->users[g->members[k]].devices == 0) {
                     quoted qq;
                     err(L, dm_json_offset(c),
                         "%s is an explicit user (no provider) and cannot be a member of a preset group",
@@ -2071,6 +2084,10 @@ dm_err dm_scenario_load(const char *text, size_t len, const char *file, dm_scena
         goto out;
     }
     load_tree(&L, root, file);
+    if (L.warnings_dropped > 0 &&
+        dm_diag_add(diag, DM_SEV_NOTE, SIZE_MAX, NULL, "%zu more warnings not shown",
+                    L.warnings_dropped) != DM_OK)
+        L.nomem = 1;
     sort_diags(diag, first);
     if (L.nomem)
         err = DM_ERR_NOMEM;
