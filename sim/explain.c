@@ -321,7 +321,8 @@ static int64_t say_key(ctx *x, uint32_t k)
                      y.via_event != UINT32_MAX ? x->sc->events[y.via_event].id : "a compromise", me);
         break;
     case DM_WHY_STEAL:
-        t = tmax(say_event(x, y.a), say_event(x, y.via_event));
+        t = say_event(x, y.a);
+        t = tmax(t, say_event(x, y.via_event));
         break;
     case DM_WHY_GHOSTKEY:
         t = say_event(x, y.a);
@@ -349,7 +350,10 @@ static int64_t say_key(ctx *x, uint32_t k)
     }
     case DM_WHY_OPENED: {
         uint32_t ct = y.a;
-        t = tmax(say_fact(x, DM_FACT_CT, ct), say_fact(x, DM_FACT_KEY, x->w->cts[ct].under));
+        /* The key's chain first, then the ciphertext (sequenced: argument
+         * evaluation order is unspecified). */
+        t = say_fact(x, DM_FACT_KEY, x->w->cts[ct].under);
+        t = tmax(t, say_fact(x, DM_FACT_CT, ct));
         x->now = t;
         put_step(x, "%s opens %s with %s: it now has %s.", me, ctname(x, ct),
                  kname(x, x->w->cts[ct].under), kname(x, k));
@@ -391,7 +395,8 @@ static int64_t say_share(ctx *x, uint32_t sh)
                      pname(x, x->party));
         break;
     case DM_WHY_STEAL:
-        t = tmax(say_event(x, y.a), say_event(x, y.via_event));
+        t = say_event(x, y.a);
+        t = tmax(t, say_event(x, y.via_event));
         break;
     case DM_WHY_STORE:
         t = say_store_sources(x, y);
@@ -448,7 +453,10 @@ static int64_t say_item(ctx *x, uint32_t it)
         break;
     case DM_WHY_OPENED: {
         uint32_t ct = y.a;
-        t = tmax(say_fact(x, DM_FACT_CT, ct), say_fact(x, DM_FACT_KEY, x->w->cts[ct].under));
+        /* The key's chain first, then the ciphertext (sequenced: argument
+         * evaluation order is unspecified). */
+        t = say_fact(x, DM_FACT_KEY, x->w->cts[ct].under);
+        t = tmax(t, say_fact(x, DM_FACT_CT, ct));
         x->now = t;
         put_step(x, "%s opens %s with %s: it reads %s.", me, ctname(x, ct),
                  kname(x, x->w->cts[ct].under), name);

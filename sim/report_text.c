@@ -236,10 +236,13 @@ static void put_header(const dm_run *r, const dm_report_opts *o, FILE *out)
     size_t i, shown = 0;
 
     if (o->color)
-        fprintf(out, C_BOLD "%s" C_RESET "\n", sc->title ? sc->title : "(untitled)");
-    else
-        fprintf(out, "%s\n", sc->title ? sc->title : "(untitled)");
-    fprintf(out, "  scenario  %s\n", sc->file ? sc->file : "-");
+        fputs(C_BOLD, out);
+    dm_report_put_safe(out, sc->title && sc->title[0] ? sc->title : "(untitled)");
+    if (o->color)
+        fputs(C_RESET, out);
+    fputs("\n  scenario  ", out);
+    dm_report_put_safe(out, sc->file ? sc->file : "-");
+    fputc('\n', out);
     fprintf(out, "  seed      %llu\n", (unsigned long long)o->seed);
     if (sc->n_events == 0)
         fprintf(out, "  time      the start (no events)\n");
@@ -515,10 +518,13 @@ static void put_warnings(const dm_report_opts *o, FILE *out)
         const dm_diag_entry *e = &d->entries[i];
         if (e->severity != DM_SEV_WARNING)
             continue;
-        if (e->path && e->path[0])
-            fprintf(out, "  %s: %s\n", e->path, e->message);
-        else
-            fprintf(out, "  %s\n", e->message);
+        fputs("  ", out);
+        if (e->path && e->path[0]) {
+            dm_report_put_safe(out, e->path);
+            fputs(": ", out);
+        }
+        dm_report_put_safe(out, e->message);
+        fputc('\n', out);
     }
 }
 

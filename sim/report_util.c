@@ -102,6 +102,14 @@ void dm_report_pad(FILE *out, const char *s, size_t width, int right)
         fputs(s, out);
 }
 
+void dm_report_put_safe(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        fputc(c < 0x20 || c == 0x7f ? '?' : c, out);
+    }
+}
+
 const char *dm_report_via_name(const dm_run *r, uint32_t via, char *buf, size_t len)
 {
     if (via & DM_VIA_EVENT) {

@@ -28,6 +28,10 @@ size_t dm_report_width(const char *s);
  * (right-aligned). */
 void dm_report_pad(FILE *out, const char *s, size_t width, int right);
 
+/* Write s with control bytes (and DEL) shown as '?': scenario text must not
+ * drive the reader's terminal. */
+void dm_report_put_safe(FILE *out, const char *s);
+
 /* Name of a via entry (a key name or an event id) into buf; returns buf. */
 const char *dm_report_via_name(const dm_run *r, uint32_t via, char *buf, size_t len);
 
