@@ -728,7 +728,8 @@ static dm_err evaluate(sim *m, uint32_t bound, int owners, dm_run *res, dm_expos
             dm_actor_result *ar = &res->actors[res->n_actors++];
             memset(ar, 0, sizeof *ar);
             ar->party = (uint32_t)p;
-            qsort(ob.r, ob.n, sizeof *ob.r, cmp_reach);
+            if (ob.n > 0)
+                qsort(ob.r, ob.n, sizeof *ob.r, cmp_reach);
             for (i = 0; i < ob.n; i++)
                 ar->n_by_class[ob.r[i].cls]++;
             /* Hand the buffers over, trimmed. */

@@ -351,10 +351,26 @@ static dm_err build_keys(dm_world *w)
     if (!(ghost = dm_calloc(s->n_actors ? s->n_actors : 1, 1)))
         return DM_ERR_NOMEM;
     for (e = 0; e < s->n_events; e++)
-        if (s->events[e].kind == DM_EVENT_GHOST && !ghost[s->events[e].by.idx]) {
+        if (s->events[e].kind == DM_EVENT_GHOST)
             ghost[s->events[e].by.idx] = 1;
-            n++;
-        }
+    /* A ghost key named by an explicit wrap, item or event exists even when
+     * no ghost event makes it (the counterfactual drops ghost events but
+     * keeps explicit wraps and items): nobody holds it then. */
+    for (i = 0; i < s->n_wraps; i++) {
+        if (s->wraps[i].key.kind == DM_KEYREF_GHOST)
+            ghost[s->wraps[i].key.idx] = 1;
+        if (s->wraps[i].under.kind == DM_KEYREF_GHOST)
+            ghost[s->wraps[i].under.idx] = 1;
+    }
+    for (i = 0; i < s->n_items; i++)
+        if (s->items[i].under.kind == DM_KEYREF_GHOST)
+            ghost[s->items[i].under.idx] = 1;
+    for (e = 0; e < s->n_events; e++)
+        if ((s->events[e].kind == DM_EVENT_STEAL || s->events[e].kind == DM_EVENT_BACKDOOR) &&
+            s->events[e].key.kind == DM_KEYREF_GHOST)
+            ghost[s->events[e].key.idx] = 1;
+    for (i = 0; i < s->n_actors; i++)
+        n += ghost[i];
     w->keys = dm_calloc(n ? n : 1, sizeof *w->keys);
     w->declared_key = dm_calloc(s->n_keys ? s->n_keys : 1, sizeof *w->declared_key);
     w->provider_hsm = dm_calloc(s->n_providers ? s->n_providers : 1, sizeof(uint32_t));
