@@ -314,9 +314,26 @@ static void verify_party(vthread *t, uint32_t p)
                      y.kind == DM_WHY_OPENED ? y.a : UINT32_MAX, UINT32_MAX);
         }
 
-    /* The keys the party has: known to the closure, or rebuilt from shares. */
+    /* Ciphertexts the party knows but did not open. */
+    for (i = 0; i < c->n_cts; i++) {
+        const dm_ct *x = &w->cts[i];
+        if (!dm_closure_knows(t->cl, DM_FACT_CT, (uint32_t)i))
+            continue;
+        if (dm_closure_knows(t->cl, DM_FACT_KEY, x->under)) {
+            int inner = x->inner_is_key ? dm_closure_knows(t->cl, DM_FACT_KEY, x->inner)
+                                        : dm_closure_knows(t->cl, DM_FACT_ITEM, x->inner);
+            if (!inner) /* the closure has the key and the ciphertext, not what is inside */
+                mismatch(t, p, DM_MISMATCH_OPENS, x->inner_is_key ? UINT32_MAX : x->inner,
+                         (uint32_t)i, x->under);
+            continue;
+        }
+        t->cand[n_cand++] = (uint32_t)i;
+    }
+
+    /* The keys the party has: known to the closure, or rebuilt from shares.
+     * A sample skips them for a party with nothing left to try them on. */
     t->n_sym = t->n_kp = 0;
-    for (i = 0; i < c->n_keys; i++) {
+    for (i = 0; i < c->n_keys && (!s->sample || n_cand > 0); i++) {
         const dm_wkey *wk = &w->keys[i];
         int has = dm_closure_knows(t->cl, DM_FACT_KEY, (uint32_t)i);
         if (!has && wk->share_k > 0) {
@@ -350,21 +367,6 @@ static void verify_party(vthread *t, uint32_t p)
         }
     }
 
-    /* Ciphertexts the party knows but did not open. */
-    for (i = 0; i < c->n_cts; i++) {
-        const dm_ct *x = &w->cts[i];
-        if (!dm_closure_knows(t->cl, DM_FACT_CT, (uint32_t)i))
-            continue;
-        if (dm_closure_knows(t->cl, DM_FACT_KEY, x->under)) {
-            int inner = x->inner_is_key ? dm_closure_knows(t->cl, DM_FACT_KEY, x->inner)
-                                        : dm_closure_knows(t->cl, DM_FACT_ITEM, x->inner);
-            if (!inner) /* the closure has the key and the ciphertext, not what is inside */
-                mismatch(t, p, DM_MISMATCH_OPENS, x->inner_is_key ? UINT32_MAX : x->inner,
-                         (uint32_t)i, x->under);
-            continue;
-        }
-        t->cand[n_cand++] = (uint32_t)i;
-    }
     n = stride(n_cand, DM_VERIFY_SAMPLE_CTS, s->sample, t->pick);
     for (j = 0; j < n; j++) {
         uint32_t ct = t->cand[t->pick[j]];
