@@ -49,6 +49,15 @@ for f in scenarios/*.json; do
     one "$n.txt" run "$f" --seed 1
     one "$n.json" run "$f" --seed 1 --format json
 done
+# A scenario with every event kind (shares, ghost, refused orders, p<1).
+E=$G/input/everything.json
+one everything.txt run $E --seed 1
+one everything.json run $E --seed 1 --format json
+one everything.at2.txt run $E --seed 1 --at 2
+one explain-shares.txt run $E --explain mallory:us-public/backup
+one explain-ghost.txt run $E --explain uk-gov:chat/messages
+one explain-compromise.txt run $E --explain mallory:chat/messages
+one explain-devices.txt run $E --explain insider:bob/notes
 one tcn-uk-only.owners.json run scenarios/tcn-uk-only.json --seed 1 --format json --owners
 one tcn-uk-only.at3.txt run scenarios/tcn-uk-only.json --seed 1 --at 3
 one explain-mallory.txt run scenarios/tcn-uk-only.json --explain mallory:dave/backup
