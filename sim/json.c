@@ -438,12 +438,21 @@ static int check_value(scan *s, int depth)
 static void skip_str(const char *t, size_t len, size_t *pos)
 {
     size_t p = *pos + 1;
-    while (p < len && t[p] != '"') {
-        if (t[p] == '\\')
-            p++;
+    for (;;) {
+        const char *q = p < len ? memchr(t + p, '"', len - p) : NULL;
+        size_t bs = 0;
+        if (q == NULL) {
+            *pos = len;
+            return;
+        }
+        p = (size_t)(q - t);
+        while (p - bs > *pos + 1 && t[p - bs - 1] == '\\')
+            bs++;
         p++;
+        if (bs % 2 == 0)
+            break;
     }
-    *pos = p + 1;
+    *pos = p;
 }
 
 static void skip_sp(const char *t, size_t len, size_t *pos)

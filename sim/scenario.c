@@ -48,21 +48,37 @@ typedef struct ld {
 
 /* ---- paths and messages ------------------------------------------------ */
 
+/* Paths are built for every value, so no printf here. */
 static size_t path_member(ld *L, const char *name)
 {
-    size_t old = L->plen;
-    int n = snprintf(L->path + L->plen, PATH_BYTES - L->plen, "%s%s", L->plen ? "." : "", name);
-    if (n > 0)
-        L->plen += (size_t)n < PATH_BYTES - L->plen ? (size_t)n : PATH_BYTES - 1 - L->plen;
+    size_t old = L->plen, n = strlen(name), room = PATH_BYTES - 1 - L->plen;
+    if (L->plen > 0 && room > 0) {
+        L->path[L->plen++] = '.';
+        room--;
+    }
+    if (n > room)
+        n = room;
+    memcpy(L->path + L->plen, name, n);
+    L->plen += n;
+    L->path[L->plen] = '\0';
     return old;
 }
 
 static size_t path_index(ld *L, size_t i)
 {
-    size_t old = L->plen;
-    int n = snprintf(L->path + L->plen, PATH_BYTES - L->plen, "[%zu]", i);
-    if (n > 0)
-        L->plen += (size_t)n < PATH_BYTES - L->plen ? (size_t)n : PATH_BYTES - 1 - L->plen;
+    size_t old = L->plen, n = 0, k;
+    char digits[24];
+    do {
+        digits[n++] = (char)('0' + i % 10);
+        i /= 10;
+    } while (i > 0);
+    if (L->plen + n + 2 < PATH_BYTES) {
+        L->path[L->plen++] = '[';
+        for (k = 0; k < n; k++)
+            L->path[L->plen++] = digits[n - 1 - k];
+        L->path[L->plen++] = ']';
+        L->path[L->plen] = '\0';
+    }
     return old;
 }
 
@@ -293,9 +309,11 @@ static const char *const event_members[][6] = {
 static int in_list(const char *const *list, const char *name)
 {
     size_t i;
-    for (i = 0; list[i] != NULL; i++)
-        if (strcmp(list[i][0] == '?' ? list[i] + 1 : list[i], name) == 0)
+    for (i = 0; list[i] != NULL; i++) {
+        const char *l = list[i][0] == '?' ? list[i] + 1 : list[i];
+        if (l[0] == name[0] && strcmp(l, name) == 0)
             return (int)i;
+    }
     return -1;
 }
 
@@ -315,19 +333,20 @@ static void check_members(ld *L, const cJSON *obj, const char *const *allowed,
     for (m = obj->child; m != NULL; m = m->next) {
         const char *name = m->string;
         int i = in_list(allowed, name);
-        size_t koff = dm_json_key_offset(L->text, L->len, m);
+        size_t koff;
         quoted qq;
 
         if (i < 0 && more != NULL && (i = in_list(more, name)) >= 0)
             i += (int)na;
         if (i >= 0) {
             if (seen[i])
-                err(L, koff, "duplicate member %s", q(&qq, name));
+                err(L, dm_json_key_offset(L->text, L->len, m), "duplicate member %s", q(&qq, name));
             seen[i] = 1;
             continue;
         }
         if (strcmp(name, "$schema") == 0 && allowed == top_members)
             continue;
+        koff = dm_json_key_offset(L->text, L->len, m);
         if (kind != NULL && in_list((const char *const[]){"provider", "key", "scope", "by",
                                                           "demand", "share", "store", "actor",
                                                           "group", "user", "region", NULL},
