@@ -13,7 +13,7 @@
 #
 # Variables: VARIANT=release|debug|san, CC, CFLAGS, CPPFLAGS, LDFLAGS, LDLIBS,
 # PKG_CONFIG, PREFIX, DESTDIR, BUILDDIR (default build), SUITE=<name> (one
-# Check suite), BENCH_ARGS, FUZZ_SECONDS, NO_BOOTSTRAP=1 (never run
+# Check suite), BENCH_ARGS, FUZZ_SECONDS, FUZZ_ARGS, NO_BOOTSTRAP=1 (never run
 # .ci/install-deps).
 
 .SUFFIXES:
@@ -239,7 +239,8 @@ bench:
 
 # --- fuzz: libFuzzer targets, library rebuilt with clang + sanitizers -----
 FUZZ_BUILD  := $(BUILDDIR)/fuzz
-FUZZ_FLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
+FUZZ_FLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=all
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(LIB_SRCS))
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRCS))
 .SECONDARY: $(FUZZ_LIB_OBJS)
@@ -254,18 +255,27 @@ $(FUZZ_BUILD)/%: fuzz/%.c $(FUZZ_LIB_OBJS) | deps
 	@mkdir -p $(@D)
 	$(FUZZ_COMPILE) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(PKG_LIBS) $(LDFLAGS) $(LDLIBS) -lm
 
-# Corpora: seeds from fuzz/corpus/NAME/ (if any), new inputs into
-# build/fuzz/corpus/NAME/; crashes are written to build/fuzz/.
+# Seeds: a fresh copy of the bundled scenarios, lessons and bad samples (the
+# scenario schema excepted) in build/fuzz/seeds/, plus fuzz/corpus/NAME/ if
+# any; new inputs go into build/fuzz/corpus/NAME/, crashes into build/fuzz/.
+# fuzz/X.dict is the dictionary of fuzz/fuzz_X.c.  FUZZ_ARGS adds libFuzzer
+# options (e.g. FUZZ_ARGS="-jobs=2 -workers=2").
+FUZZ_SEEDS := $(filter-out scenarios/schema.json,$(wildcard scenarios/*.json \
+              scenarios/lessons/*.json tests/bad/*.json tests/scenarios/*.json))
+FUZZ_ARGS ?=
 fuzz: $(FUZZ_BINS)
 ifeq ($(FUZZ_SRCS),)
 	@echo "fuzz: no fuzz/*.c yet"
 else
+	@rm -rf $(FUZZ_BUILD)/seeds; mkdir -p $(FUZZ_BUILD)/seeds
+	@for s in $(FUZZ_SEEDS); do cp "$$s" "$(FUZZ_BUILD)/seeds/$$(echo "$$s" | tr / _)"; done
 	@set -e; for f in $(FUZZ_BINS); do \
 	  n=$$(basename $$f); mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
 	  seeds=; [ -d fuzz/corpus/$$n ] && seeds=fuzz/corpus/$$n; \
+	  dict=; [ -f fuzz/$${n#fuzz_}.dict ] && dict=-dict=fuzz/$${n#fuzz_}.dict; \
 	  echo "== $$n for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_BUILD)/$$n- \
-	    $(FUZZ_BUILD)/corpus/$$n $$seeds; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_BUILD)/$$n- $$dict \
+	    $(FUZZ_ARGS) $(FUZZ_BUILD)/corpus/$$n $(FUZZ_BUILD)/seeds $$seeds; \
 	done
 endif
 
