@@ -44,16 +44,26 @@ typedef struct vshared {
     int err;                 /* atomic: first dm_err */
 } vshared;
 
-typedef struct vthread {
-    vshared *s;
-    pthread_t tid;
+/* One party's closure and the key bytes obtained along its witnesses.
+ * View 0 is the party verified; view 1 is a provider at the time of an
+ * order, to replay what the provider handed over. */
+typedef struct view {
     dm_closure *cl;
-    uint32_t ep;             /* per party epoch of the marks below */
+    uint32_t party, bound;   /* of the last computation (view 1 memo) */
+    int valid;
+    uint32_t ep;             /* epoch of the marks below */
     uint32_t *kep;           /* per key */
     uint8_t *kstate;
     uint32_t *kslot;
     unsigned char *cache;    /* guarded: cache_cap key slots */
     size_t cache_cap, cache_used;
+} view;
+
+typedef struct vthread {
+    vshared *s;
+    pthread_t tid;
+    view v[2];
+    uint32_t ep;             /* per party epoch of iep/oep */
     unsigned char *buf;      /* guarded: one plaintext */
     uint32_t *iep, *oep;     /* per item: reported, owned */
     uint32_t *known_sym, *known_kp, *cand, *pick;
@@ -107,9 +117,70 @@ static size_t stride(size_t n, size_t cap, int sample, uint32_t *pick)
     return m;
 }
 
-/* Rebuild key k from the shares the party knows (the first share_k distinct
- * ones) into out and compare with the real key.  0 on success. */
-static int rebuild(vthread *t, uint32_t k, unsigned char *out)
+/* Start a new epoch of view v's marks (a new computation). */
+static void view_reset(vthread *t, view *v)
+{
+    if (++v->ep == 0) {
+        memset(v->kep, 0, t->s->c->n_keys * sizeof *v->kep);
+        v->ep = 1;
+    }
+    v->cache_used = 0;
+}
+
+/* Compute view 1 as provider `prov` after `bound` events, unless it is so
+ * already.  0 on success. */
+static int view_provider(vthread *t, uint32_t prov, uint32_t bound)
+{
+    view *v = &t->v[1];
+    uint64_t t0;
+    dm_err e;
+
+    if (v->valid && v->party == prov && v->bound == bound)
+        return 0;
+    v->valid = 0;
+    view_reset(t, v);
+    t0 = dm_crypto_now_ns();
+    e = dm_closure_compute(v->cl, prov, bound);
+    t->closure_ns += dm_crypto_now_ns() - t0;
+    if (e != DM_OK) {
+        set_err(t->s, e);
+        return -1;
+    }
+    v->party = prov;
+    v->bound = bound;
+    v->valid = 1;
+    return 0;
+}
+
+/* When fact (kind, id) was handed over by an order (a deposit tagged with
+ * an order event), the provider served and the order's event index (the
+ * provider's knowledge then is its closure after that many events, as the
+ * engine computes it); else -1. */
+static int handed_over(vthread *t, dm_why why, uint32_t *prov, uint32_t *bound)
+{
+    const dm_world *w = t->s->w;
+    const dm_deposit *d;
+    const dm_event *ev;
+    dm_principal pr;
+
+    if (why.kind != DM_WHY_STORE || why.b >= w->n_deposits || w->sc == NULL)
+        return -1;
+    d = &w->deposits[why.b];
+    if (d->tag_event == UINT32_MAX || d->tag_event >= w->sc->n_events)
+        return -1;
+    ev = &w->sc->events[d->tag_event];
+    if (ev->kind != DM_EVENT_ORDER || ev->provider == DM_NONE)
+        return -1;
+    pr.kind = DM_ACTOR_PROVIDER;
+    pr.idx = ev->provider;
+    *prov = dm_world_party(w, pr);
+    *bound = d->tag_event;
+    return *prov < w->n_parties ? 0 : -1;
+}
+
+/* Rebuild key k from the shares view v's party knows (the first share_k
+ * distinct ones) into out and compare with the real key.  0 on success. */
+static int rebuild(vthread *t, view *v, uint32_t k, unsigned char *out)
 {
     const dm_crypto *c = t->s->c;
     const dm_world *w = t->s->w;
@@ -123,7 +194,7 @@ static int rebuild(vthread *t, uint32_t k, unsigned char *out)
     for (i = 0; i < wk->n_shares && n < wk->share_k; i++) {
         uint32_t s = wk->first_share + (uint32_t)i;
         unsigned char x = (unsigned char)w->shares[s].index;
-        if (!dm_closure_knows(t->cl, DM_FACT_SHARE, s))
+        if (!dm_closure_knows(v->cl, DM_FACT_SHARE, s))
             continue;
         for (j = 0; j < n && coords[j] != x; j++)
             ;
@@ -142,22 +213,24 @@ static int rebuild(vthread *t, uint32_t k, unsigned char *out)
     return sodium_memcmp(out, dm_crypto_key_(c, k), DM_KEY_BYTES) == 0 ? 0 : -1;
 }
 
-/* The bytes of key k as the party obtains them along its witness: held,
- * stolen or handed over (the real key), decrypted from the wrap the closure
- * opened (with the bytes of the wrapping key, obtained the same way), or
- * rebuilt from shares.  0 on success, with out filled. */
-static int derive_key(vthread *t, uint32_t k, unsigned char *out)
+/* The bytes of key k as view v's party obtains them along its witness:
+ * decrypted from the wrap the closure opened (with the bytes of the
+ * wrapping key, obtained the same way), rebuilt from shares, handed over by
+ * an order (replayed as the provider's own derivation then: view 1), or
+ * held, stolen, made by a ghost event (the real key).  0 on success. */
+static int derive_key(vthread *t, view *v, uint32_t k, unsigned char *out)
 {
     const dm_crypto *c = t->s->c;
     const dm_world *w = t->s->w;
     unsigned char ub[DM_KEY_BYTES];
+    uint32_t prov, bound;
     dm_why why;
     int rc = -1;
 
-    if (t->kep[k] == t->ep) {
-        switch (t->kstate[k]) {
+    if (v->kep[k] == v->ep) {
+        switch (v->kstate[k]) {
         case K_CACHED:
-            memcpy(out, t->cache + (size_t)t->kslot[k] * DM_KEY_BYTES, DM_KEY_BYTES);
+            memcpy(out, v->cache + (size_t)v->kslot[k] * DM_KEY_BYTES, DM_KEY_BYTES);
             return 0;
         case K_OK_UNCACHED:
             break;
@@ -168,18 +241,18 @@ static int derive_key(vthread *t, uint32_t k, unsigned char *out)
     if (t->depth >= DEPTH_MAX)
         return -1;
     t->depth++;
-    t->kep[k] = t->ep;
-    t->kstate[k] = K_BUSY;
-    why = dm_closure_why(t->cl, DM_FACT_KEY, k);
+    v->kep[k] = v->ep;
+    v->kstate[k] = K_BUSY;
+    why = dm_closure_why(v->cl, DM_FACT_KEY, k);
     switch ((dm_why_kind)why.kind) {
     case DM_WHY_NONE:
-        rc = rebuild(t, k, out); /* k shares give the key, known or not */
+        rc = rebuild(t, v, k, out); /* k shares give the key, known or not */
         break;
     case DM_WHY_OPENED: {
         uint32_t ct = why.a;
         if (ct >= c->n_cts || !w->cts[ct].inner_is_key || w->cts[ct].inner != k)
             break;
-        if (derive_key(t, w->cts[ct].under, ub) != 0)
+        if (derive_key(t, v, w->cts[ct].under, ub) != 0)
             break;
         if (dm_crypto_open_(c, ct, c->ct + c->ct_off[ct], c->ct_off[ct + 1] - c->ct_off[ct], ub,
                             out, &t->clk) != 0)
@@ -189,9 +262,14 @@ static int derive_key(vthread *t, uint32_t k, unsigned char *out)
         break;
     }
     case DM_WHY_SHARES:
-        rc = rebuild(t, k, out);
+        rc = rebuild(t, v, k, out);
         break;
-    default: /* held, stolen, handed over, made by a ghost event: the real key */
+    default:
+        if (v == &t->v[0] && handed_over(t, why, &prov, &bound) == 0) {
+            /* the provider must have derived it when it handed it over */
+            rc = view_provider(t, prov, bound) == 0 && derive_key(t, &t->v[1], k, out) == 0 ? 0 : -1;
+            break;
+        }
         memcpy(out, dm_crypto_key_(c, k), DM_KEY_BYTES);
         rc = 0;
         break;
@@ -200,38 +278,46 @@ static int derive_key(vthread *t, uint32_t k, unsigned char *out)
     t->depth--;
     if (rc != 0) {
         sodium_memzero(out, DM_KEY_BYTES);
-        t->kstate[k] = K_FAILED;
-    } else if (t->cache_used < t->cache_cap) {
-        t->kslot[k] = (uint32_t)t->cache_used++;
-        memcpy(t->cache + (size_t)t->kslot[k] * DM_KEY_BYTES, out, DM_KEY_BYTES);
-        t->kstate[k] = K_CACHED;
+        v->kstate[k] = K_FAILED;
+    } else if (v->cache_used < v->cache_cap) {
+        v->kslot[k] = (uint32_t)v->cache_used++;
+        memcpy(v->cache + (size_t)v->kslot[k] * DM_KEY_BYTES, out, DM_KEY_BYTES);
+        v->kstate[k] = K_CACHED;
     } else {
-        t->kstate[k] = K_OK_UNCACHED;
+        v->kstate[k] = K_OK_UNCACHED;
     }
     return rc;
 }
 
-/* Replay the party's reach of item i; *ct_out names the ciphertext opened. */
-static int replay_item(vthread *t, uint32_t i, int owned, uint32_t *ct_out)
+/* Replay view v's party's reach of item i; *ct_out names the ciphertext
+ * opened.  Plaintext handed over by an order is replayed as the provider's
+ * derivation at the order's time. */
+static int replay_item(vthread *t, view *v, uint32_t i, int owned, uint32_t *ct_out)
 {
     const dm_crypto *c = t->s->c;
     const dm_world *w = t->s->w;
-    dm_why why = dm_closure_why(t->cl, DM_FACT_ITEM, i);
+    dm_why why = dm_closure_why(v->cl, DM_FACT_ITEM, i);
     unsigned char kb[DM_KEY_BYTES];
-    uint32_t ct;
+    uint32_t ct, prov, bound;
     size_t len;
     int res = R_FAIL;
 
     *ct_out = i; /* an item's own ciphertext has its id */
     if (why.kind == DM_WHY_NONE)
         return owned ? R_DIRECT : R_FAIL; /* owners wrote their items */
-    if (why.kind != DM_WHY_OPENED)
-        return R_DIRECT; /* owned, or handed over as plaintext */
+    if (why.kind != DM_WHY_OPENED) {
+        if (v == &t->v[0] && handed_over(t, why, &prov, &bound) == 0) {
+            if (view_provider(t, prov, bound) != 0)
+                return R_FAIL;
+            return replay_item(t, &t->v[1], i, 0, ct_out);
+        }
+        return R_DIRECT; /* owned, or handed over by other means */
+    }
     ct = why.a;
     *ct_out = ct;
     if (ct >= c->n_cts || w->cts[ct].inner_is_key || w->cts[ct].inner != i)
         return R_FAIL;
-    if (derive_key(t, w->cts[ct].under, kb) != 0)
+    if (derive_key(t, v, w->cts[ct].under, kb) != 0)
         goto out;
     len = c->ct_off[ct + 1] - c->ct_off[ct];
     if (len != (size_t)c->pt_len[i] + DM_MAC_BYTES)
@@ -254,20 +340,21 @@ static void verify_party(vthread *t, uint32_t p)
     const dm_world *w = s->w;
     const dm_actor_result *ar = s->actor_of[p] >= 0 ? &s->r->actors[s->actor_of[p]] : NULL;
     size_t first_user = w->n_providers + w->n_actors;
+    view *v0 = &t->v[0];
     unsigned char kb[DM_KEY_BYTES];
     size_t i, j, n, n_cand = 0;
     uint64_t t0;
     dm_err e;
 
     if (++t->ep == 0) {
-        memset(t->kep, 0, c->n_keys * sizeof *t->kep);
         memset(t->iep, 0, c->n_items * sizeof *t->iep);
         memset(t->oep, 0, c->n_items * sizeof *t->oep);
         t->ep = 1;
     }
-    t->cache_used = 0;
+    view_reset(t, v0);
+    t->v[1].valid = 0; /* per party, so that counts do not depend on scheduling */
     t0 = dm_crypto_now_ns();
-    e = dm_closure_compute(t->cl, p, s->r->bound);
+    e = dm_closure_compute(v0->cl, p, s->r->bound);
     t->closure_ns += dm_crypto_now_ns() - t0;
     if (e != DM_OK) {
         set_err(s, e);
@@ -292,7 +379,7 @@ static void verify_party(vthread *t, uint32_t p)
                 mismatch(t, p, DM_MISMATCH_REACH_FAILS, item, UINT32_MAX, UINT32_MAX);
                 continue;
             }
-            switch (replay_item(t, item, t->oep[item] == t->ep, &ct)) {
+            switch (replay_item(t, v0, item, t->oep[item] == t->ep, &ct)) {
             case R_PROVEN:
                 t->reaches_proven++;
                 break;
@@ -308,8 +395,8 @@ static void verify_party(vthread *t, uint32_t p)
     /* Reaches the closure finds and the report omits. */
     for (i = 0; i < c->n_items; i++)
         if (t->iep[i] != t->ep && t->oep[i] != t->ep &&
-            dm_closure_knows(t->cl, DM_FACT_ITEM, (uint32_t)i)) {
-            dm_why y = dm_closure_why(t->cl, DM_FACT_ITEM, (uint32_t)i);
+            dm_closure_knows(v0->cl, DM_FACT_ITEM, (uint32_t)i)) {
+            dm_why y = dm_closure_why(v0->cl, DM_FACT_ITEM, (uint32_t)i);
             mismatch(t, p, DM_MISMATCH_UNREPORTED, (uint32_t)i,
                      y.kind == DM_WHY_OPENED ? y.a : UINT32_MAX, UINT32_MAX);
         }
@@ -317,11 +404,11 @@ static void verify_party(vthread *t, uint32_t p)
     /* Ciphertexts the party knows but did not open. */
     for (i = 0; i < c->n_cts; i++) {
         const dm_ct *x = &w->cts[i];
-        if (!dm_closure_knows(t->cl, DM_FACT_CT, (uint32_t)i))
+        if (!dm_closure_knows(v0->cl, DM_FACT_CT, (uint32_t)i))
             continue;
-        if (dm_closure_knows(t->cl, DM_FACT_KEY, x->under)) {
-            int inner = x->inner_is_key ? dm_closure_knows(t->cl, DM_FACT_KEY, x->inner)
-                                        : dm_closure_knows(t->cl, DM_FACT_ITEM, x->inner);
+        if (dm_closure_knows(v0->cl, DM_FACT_KEY, x->under)) {
+            int inner = x->inner_is_key ? dm_closure_knows(v0->cl, DM_FACT_KEY, x->inner)
+                                        : dm_closure_knows(v0->cl, DM_FACT_ITEM, x->inner);
             if (!inner) /* the closure has the key and the ciphertext, not what is inside */
                 mismatch(t, p, DM_MISMATCH_OPENS, x->inner_is_key ? UINT32_MAX : x->inner,
                          (uint32_t)i, x->under);
@@ -335,11 +422,11 @@ static void verify_party(vthread *t, uint32_t p)
     t->n_sym = t->n_kp = 0;
     for (i = 0; i < c->n_keys && (!s->sample || n_cand > 0); i++) {
         const dm_wkey *wk = &w->keys[i];
-        int has = dm_closure_knows(t->cl, DM_FACT_KEY, (uint32_t)i);
+        int has = dm_closure_knows(v0->cl, DM_FACT_KEY, (uint32_t)i);
         if (!has && wk->share_k > 0) {
             size_t got = 0;
             for (j = 0; j < wk->n_shares; j++)
-                got += dm_closure_knows(t->cl, DM_FACT_SHARE, wk->first_share + (uint32_t)j) != 0;
+                got += dm_closure_knows(v0->cl, DM_FACT_SHARE, wk->first_share + (uint32_t)j) != 0;
             has = got >= wk->share_k;
         }
         if (!has)
@@ -357,7 +444,7 @@ static void verify_party(vthread *t, uint32_t p)
             n = stride(*lens[l], DM_VERIFY_SAMPLE_KEYS, s->sample, t->pick);
             for (j = 0, m = 0; j < n; j++) {
                 uint32_t k = lists[l][t->pick[j]];
-                if (derive_key(t, k, kb) != 0) {
+                if (derive_key(t, v0, k, kb) != 0) {
                     mismatch(t, p, DM_MISMATCH_KEY_FAILS, UINT32_MAX, UINT32_MAX, k);
                     continue;
                 }
@@ -378,7 +465,7 @@ static void verify_party(vthread *t, uint32_t p)
         int opened = 0;
 
         for (q = 0; q < nk; q++) {
-            if (derive_key(t, keys[q], kb) != 0)
+            if (derive_key(t, v0, keys[q], kb) != 0)
                 continue; /* reported above */
             if (dm_crypto_open_(c, ct, body, len, kb, t->buf, &t->clk) == 0) {
                 sodium_memzero(t->buf, len - DM_MAC_BYTES);
@@ -416,35 +503,49 @@ static dm_err vthread_init(vthread *t, vshared *s)
     const dm_crypto *c = s->c;
     size_t nk = c->n_keys + 1, ni = c->n_items + 1;
 
+    int i;
+
     t->s = s;
-    if (dm_closure_new(s->w, &t->cl) != DM_OK)
-        return DM_ERR_NOMEM;
-    t->kep = dm_calloc(nk, sizeof *t->kep);
-    t->kstate = dm_calloc(nk, 1);
-    t->kslot = dm_calloc(nk, sizeof *t->kslot);
+    for (i = 0; i < 2; i++) {
+        view *v = &t->v[i];
+        if (dm_closure_new(s->w, &v->cl) != DM_OK)
+            return DM_ERR_NOMEM;
+        v->kep = dm_calloc(nk, sizeof *v->kep);
+        v->kstate = dm_calloc(nk, 1);
+        v->kslot = dm_calloc(nk, sizeof *v->kslot);
+        if (!v->kep || !v->kstate || !v->kslot)
+            return DM_ERR_NOMEM;
+        v->cache_cap = c->n_keys < CACHE_MAX ? c->n_keys : CACHE_MAX;
+        v->cache = sodium_allocarray(v->cache_cap + 1, DM_KEY_BYTES);
+        if (v->cache == NULL)
+            return DM_ERR_NOMEM;
+    }
     t->iep = dm_calloc(ni, sizeof *t->iep);
     t->oep = dm_calloc(ni, sizeof *t->oep);
     t->known_sym = dm_calloc(nk, sizeof *t->known_sym);
     t->known_kp = dm_calloc(nk, sizeof *t->known_kp);
     t->cand = dm_calloc(c->n_cts + 1, sizeof *t->cand);
     t->pick = dm_calloc((nk > ni ? nk : ni) + c->n_cts + 1, sizeof *t->pick);
-    if (!t->kep || !t->kstate || !t->kslot || !t->iep || !t->oep || !t->known_sym ||
-        !t->known_kp || !t->cand || !t->pick)
+    if (!t->iep || !t->oep || !t->known_sym || !t->known_kp || !t->cand || !t->pick)
         return DM_ERR_NOMEM;
-    t->cache_cap = c->n_keys < CACHE_MAX ? c->n_keys : CACHE_MAX;
-    t->cache = sodium_allocarray(t->cache_cap + 1, DM_KEY_BYTES);
     t->buf = sodium_malloc((size_t)c->max_pt_len + DM_KEY_BYTES + DM_MAC_BYTES);
-    if (t->cache == NULL || t->buf == NULL)
+    if (t->buf == NULL)
         return DM_ERR_NOMEM;
     return DM_OK;
 }
 
 static void vthread_fini(vthread *t)
 {
-    dm_closure_free(t->cl);
-    dm_free(t->kep);
-    dm_free(t->kstate);
-    dm_free(t->kslot);
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        dm_closure_free(t->v[i].cl);
+        dm_free(t->v[i].kep);
+        dm_free(t->v[i].kstate);
+        dm_free(t->v[i].kslot);
+        if (t->v[i].cache != NULL)
+            sodium_free(t->v[i].cache);
+    }
     dm_free(t->iep);
     dm_free(t->oep);
     dm_free(t->known_sym);
@@ -452,8 +553,6 @@ static void vthread_fini(vthread *t)
     dm_free(t->cand);
     dm_free(t->pick);
     dm_free(t->list);
-    if (t->cache != NULL)
-        sodium_free(t->cache);
     if (t->buf != NULL)
         sodium_free(t->buf);
 }

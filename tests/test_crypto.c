@@ -562,6 +562,51 @@ START_TEST(test_verify_other_world)
 }
 END_TEST
 
+/* What an order hands over is replayed as the provider's own derivation at
+ * the order's time: uk-gov gets bob.dk (demand keys) and the ciphertext (a
+ * breach); met gets bob's plaintext.  Carol (e2ee) stays out of reach. */
+static const char ORDERS[] =
+    "{\"doormat\": 1, \"title\": \"orders\", \"regions\": [\"UK\"],\n"
+    " \"providers\": [{\"id\": \"cloud\", \"regions\": [\"UK\"]}],\n"
+    " \"users\": [\n"
+    "  {\"id\": \"bob\", \"region\": \"UK\", \"provider\": \"cloud\", \"protection\": \"provider\", \"items\": [\"notes\"]},\n"
+    "  {\"id\": \"carol\", \"region\": \"UK\", \"provider\": \"cloud\", \"protection\": \"e2ee\", \"items\": [\"diary\"]}],\n"
+    " \"actors\": [{\"id\": \"uk-gov\", \"kind\": \"government\", \"region\": \"UK\"},\n"
+    "            {\"id\": \"met\", \"kind\": \"government\", \"region\": \"UK\"}],\n"
+    " \"events\": [\n"
+    "  {\"at\": 1, \"do\": \"order\", \"by\": \"uk-gov\", \"provider\": \"cloud\", \"demand\": \"keys\"},\n"
+    "  {\"at\": 2, \"do\": \"breach\", \"by\": \"uk-gov\", \"store\": \"cloud\"},\n"
+    "  {\"at\": 3, \"do\": \"order\", \"by\": \"met\", \"provider\": \"cloud\"}\n"
+    " ]}\n";
+
+START_TEST(test_verify_orders_replayed)
+{
+    fixture f;
+    dm_verification *v = NULL;
+    unsigned threads;
+
+    for (threads = 1; threads <= 2; threads++) {
+        fx_open(&f, ORDERS, sizeof ORDERS - 1, threads);
+        ck_assert_uint_eq(f.r->actors[actor_index(f.r, party_of(f.r->w, "uk-gov"))].n_reaches, 1);
+        ck_assert_uint_eq(f.r->actors[actor_index(f.r, party_of(f.r->w, "met"))].n_reaches, 1);
+        ck_assert_int_eq(dm_crypto_verify(f.c, f.r, DM_VERIFY_ALL, threads, &v), DM_OK);
+        /* cloud, uk-gov and met each reach bob/notes by real decryption:
+         * bob.dk from the hsm wrap (for the governments: cloud's own
+         * derivation at the order's time), then the item: 2 decryptions
+         * each; bob and carol each obtain their data key from their
+         * device's wrap when their keys are checked: 1 each. */
+        ck_assert_uint_eq(v->reaches_proven, 3);
+        ck_assert_uint_eq(v->reaches_direct, 0);
+        ck_assert_uint_eq(v->nonreaches_proven, 8);
+        ck_assert_uint_eq(v->decryptions, 8);
+        ck_assert_uint_eq(v->mismatches, 0);
+        dm_verification_free(v);
+        v = NULL;
+        fx_close(&f);
+    }
+}
+END_TEST
+
 /* n e2ee users of one provider, one item each, no events. */
 static char *
 many_users(size_t n, size_t *len)
@@ -643,6 +688,7 @@ crypto_suite(void)
     tcase_add_test(tc, test_verify_split_escrow);
     tcase_add_test(tc, test_verify_threads_and_modes_agree);
     tcase_add_test(tc, test_verify_other_world);
+    tcase_add_test(tc, test_verify_orders_replayed);
     tcase_add_test(tc, test_verify_all_becomes_sample);
     suite_add_tcase(s, tc);
 
