@@ -21,6 +21,13 @@ schema=scenarios/schema.json
 # is a failure, so a rename cannot silently drop a case.
 bad_from_tests="
     tests/bad/actor_bad.json
+    tests/bad/event_basic.json
+    tests/bad/event_ids.json
+    tests/bad/event_members.json
+    tests/bad/event_missing_members.json
+    tests/bad/event_scope.json
+    tests/bad/event_steal_share.json
+    tests/bad/fuzz_quote_escaped_control.json
     tests/bad/group_bad.json
     tests/bad/id_slash.json
     tests/bad/item_bad.json
@@ -29,8 +36,14 @@ bad_from_tests="
     tests/bad/json_too_deep.json
     tests/bad/key_bad.json
     tests/bad/key_shares.json
+    tests/bad/key_too_many_shares.json
+    tests/bad/lesson_bad.json
+    tests/bad/limit_orders.json
+    tests/bad/member_escaped_key.json
     tests/bad/regions_bad_ids.json
+    tests/bad/regions_big_duplicate.json
     tests/bad/regions_empty.json
+    tests/bad/regions_missing_no_cascade.json
     tests/bad/store_refs.json
     tests/bad/top_bad_version.json
     tests/bad/top_missing_required.json
@@ -128,7 +141,10 @@ cat >"$tmp/good/everything.json" <<'EOF'
 EOF
 
 good=""
-for f in scenarios/*.json scenarios/lessons/*.json "$tmp"/good/*.json; do
+# Files the loader accepts must pass the schema too: the bundled scenarios
+# and lessons, the loader's valid test scenarios, and its warning-only cases.
+for f in scenarios/*.json scenarios/lessons/*.json tests/scenarios/*.json \
+        tests/bad/warn_*.json "$tmp"/good/*.json; do
     [ -f "$f" ] || continue
     [ "$f" = "$schema" ] && continue
     good="$good $f"
