@@ -8,12 +8,15 @@
 #include <sys/random.h>
 
 #include "cli.h"
+#include "cli_graph.h"
 #include "cli_diag.h"
 #include "cli_out.h"
 #include "doormat/alloc.h"
 #include "doormat/crypto.h"
+#include "doormat/dot.h"
 #include "doormat/engine.h"
 #include "doormat/explain.h"
+#include "doormat/html.h"
 #include "doormat/report.h"
 #include "doormat/scenario.h"
 
@@ -33,7 +36,8 @@ void dm_cli_usage(FILE *f)
           "  check FILE            validate the scenario only\n"
           "\n"
           "Options for run:\n"
-          "  -f, --format FORMAT   text or json (default: text)\n"
+          "  -f, --format FORMAT   text, json, dot (Graphviz) or html (default: text)\n"
+          "      --actor ID        dot and html: highlight what actor ID learns and reaches\n"
           "  -s, --seed N          seed for every key and draw (default: random, printed)\n"
           "      --at T            report the state after time T (default: after the last event)\n"
           "      --explain A:ITEM  explain how actor A reaches ITEM, or why it cannot\n"
@@ -155,10 +159,11 @@ enum {
     OPT_OWNERS,
     OPT_VERIFY,
     OPT_THREADS,
+    OPT_ACTOR,
     OPT_COUNT
 };
 
-typedef enum { FMT_TEXT, FMT_JSON } out_format;
+typedef enum { FMT_TEXT, FMT_JSON, FMT_DOT, FMT_HTML } out_format;
 
 typedef struct run_args {
     const char *file;
@@ -172,6 +177,7 @@ typedef struct run_args {
     dm_verify_mode verify;
     unsigned threads;
     const char *output;
+    const char *actor;
 } run_args;
 
 static int parse_run(int argc, char **argv, run_args *a)
@@ -185,6 +191,7 @@ static int parse_run(int argc, char **argv, run_args *a)
         {"owners", no_argument, NULL, OPT_OWNERS},
         {"verify", required_argument, NULL, OPT_VERIFY},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"actor", required_argument, NULL, OPT_ACTOR},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -221,14 +228,13 @@ static int parse_run(int argc, char **argv, run_args *a)
                 a->format = FMT_TEXT;
             else if (strcmp(optarg, "json") == 0)
                 a->format = FMT_JSON;
-            else if (strcmp(optarg, "dot") == 0 || strcmp(optarg, "html") == 0) {
-                dm_cli_diag_printf(stderr, dm_cli_diag_colour(stderr), DM_SEV_ERROR, NULL,
-                                   "--format %s: not yet supported (use text or json)",
-                                   optarg);
-                return DM_EXIT_FAIL;
-            } else
-                return dm_cli_usage_error("--format: unknown format '%s' (text or json)",
-                                          optarg);
+            else if (strcmp(optarg, "dot") == 0)
+                a->format = FMT_DOT;
+            else if (strcmp(optarg, "html") == 0)
+                a->format = FMT_HTML;
+            else
+                return dm_cli_usage_error(
+                    "--format: unknown format '%s' (text, json, dot or html)", optarg);
             break;
         case 's':
             if (dm_cli_parse_u64(optarg, &a->seed) != 0)
@@ -274,6 +280,9 @@ static int parse_run(int argc, char **argv, run_args *a)
             a->threads = (unsigned)n;
             break;
         }
+        case OPT_ACTOR:
+            a->actor = optarg;
+            break;
         case 'o':
             if (optarg[0] == '\0')
                 return dm_cli_usage_error("--output: empty file name");
@@ -289,7 +298,11 @@ static int parse_run(int argc, char **argv, run_args *a)
         return dm_cli_usage_error("run: unexpected argument '%s' (one FILE only)", argv[optind + 1]);
     a->file = argv[optind];
     if (a->explain && a->format != FMT_TEXT)
-        return dm_cli_usage_error("--explain writes text: it cannot be used with --format json");
+        return dm_cli_usage_error("--explain writes text: it cannot be used with --format %s",
+                                  a->format == FMT_JSON ? "json" : a->format == FMT_DOT ? "dot"
+                                                                                      : "html");
+    if (a->actor && a->format != FMT_DOT && a->format != FMT_HTML)
+        return dm_cli_usage_error("--actor is for --format dot or html");
     return 0;
 }
 
@@ -336,7 +349,7 @@ int dm_cli_run(int argc, char **argv)
     int ecolour = dm_cli_diag_colour(stderr);
     int rc, diag_ready = 0;
     size_t n0, i;
-    uint32_t party = 0, item = 0;
+    uint32_t party = 0, item = 0, highlight = DM_DOT_NO_ACTOR;
     dm_err err = DM_OK, verr = DM_OK;
 
     rc = parse_run(argc, argv, &a);
@@ -371,6 +384,14 @@ int dm_cli_run(int argc, char **argv)
             goto out;
         }
     } else {
+        if (a.actor) {
+            char msg[512];
+            err = dm_dot_lookup(run, a.actor, &highlight, msg, sizeof msg);
+            if (err != DM_OK) {
+                rc = dm_cli_usage_error("--actor: %s", msg);
+                goto out;
+            }
+        }
         if (!a.has_seed) {
             err = draw_seed(&a.seed);
             if (err != DM_OK) {
@@ -410,6 +431,8 @@ int dm_cli_run(int argc, char **argv)
         err = dm_explain(run, party, item, out.f);
     else if (a.format == FMT_JSON)
         err = dm_report_json(run, verif, &popts, out.f);
+    else if (a.format == FMT_DOT || a.format == FMT_HTML)
+        err = dm_cli_graph_report(run, verif, a.seed, highlight, a.format == FMT_HTML, out.f);
     else
         err = dm_report_text(run, verif, &popts, out.f);
     if (err != DM_OK) {

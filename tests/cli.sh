@@ -96,12 +96,13 @@ usage "check unknown option" "unknown option '--seed'" check $S --seed 1
 run "$D" run $S --bogus
 expect_err "usage hint" "Try 'doormat --help' for more information."
 
-# --- not yet supported formats: runtime failure, exit 1 ---------------------
+# --- dot and html: exit 0; --actor only with them, and a known id ----------
 for f in dot html; do
-    run "$D" run $S --format $f --seed 1
-    expect_rc "format $f" 1
-    expect_err "format $f" "--format $f: not yet supported"
+    run "$D" run $S --format $f --seed 1 --actor mallory
+    expect_rc "format $f" 0
 done
+usage "actor with text" "--actor is for --format dot or html" run $S --actor mallory
+usage "unknown actor" "--actor: unknown actor \"malory\"" run $S -f dot --actor malory --seed 1
 
 # --- bad scenarios: located error on stderr, exit 2 -------------------------
 printf '{\n  "doormat": 1,\n  "regions": ["UK"],\n  "providers": [{"id": "cloud", "regions": ["UK"]}],\n  "users": [{"id": "alice", "region": "UK", "provider": "clud", "protection": "e2ee"}]\n}\n' >"$T/bad.json"
@@ -184,9 +185,9 @@ expect_exact "-o bad scenario: target untouched" "$T/o/keep.txt" "old"
 run "$D" run $S --explain malory:alice/backup -o "$T/o/keep.txt"
 expect_rc "-o bad explain" 2
 expect_exact "-o bad explain: target untouched" "$T/o/keep.txt" "old"
-run "$D" run $S --seed 1 -o "$T/o/keep.txt" --format dot
-expect_rc "-o unsupported format" 1
-expect_exact "-o unsupported format: target untouched" "$T/o/keep.txt" "old"
+run "$D" run $S --seed 1 -o "$T/o/keep.txt" --format dot --actor malory
+expect_rc "-o unknown actor" 2
+expect_exact "-o unknown actor: target untouched" "$T/o/keep.txt" "old"
 run "$D" run $S --seed 1 -o "$T/nodir/report.txt"
 expect_rc "-o into a missing directory" 1
 expect_err "-o into a missing directory" "nodir/report.txt"
