@@ -21,6 +21,9 @@
 #include "doormat/scenario.h"
 
 #define MAX_THREADS 1024
+/* The per-time summary re-evaluates the world at each distinct time: shown
+ * for classroom-sized timelines only. */
+#define MAX_STEPS 64
 
 void dm_cli_usage(FILE *f)
 {
@@ -318,6 +321,15 @@ static dm_err draw_seed(uint64_t *seed)
     return DM_OK;
 }
 
+static size_t distinct_times(const dm_scenario *sc)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < sc->n_events; i++)
+        n += i == 0 || sc->events[i].at != sc->events[i - 1].at;
+    return n;
+}
+
 /* Load FILE and print its diagnostics.  *text receives the source (dm_free). */
 static dm_err load(const char *file, dm_scenario **sc, char **text, dm_diag *d, int colour)
 {
@@ -365,7 +377,7 @@ int dm_cli_run(int argc, char **argv)
     ropts.has_at = a.has_at;
     ropts.at = a.at;
     ropts.owners = a.owners;
-    ropts.steps = a.explain == NULL;
+    ropts.steps = a.explain == NULL && distinct_times(sc) <= MAX_STEPS;
     n0 = d.n;
     err = dm_run_scenario(sc, &ropts, &run, &d);
     for (i = n0; i < d.n; i++)
