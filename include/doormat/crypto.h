@@ -85,12 +85,13 @@ typedef enum dm_verify_mode {
  * user: reported or owner-only; a cohort is one representative) against
  * every ciphertext it knows.  Its size is measured as parties x ciphertexts;
  * above DM_VERIFY_ALL_MAX, `all` becomes `sample`:
- *  - every party listed in r->actors, and DM_VERIFY_SAMPLE_USERS of the
- *    others (evenly spaced by party id), are verified;
+ *  - every provider and declared actor is verified, with
+ *    DM_VERIFY_SAMPLE_USERS of the users listed in r->actors and as many of
+ *    the other users (each evenly spaced by party id);
  *  - per party, at most DM_VERIFY_SAMPLE_REACHES reported reaches are
  *    replayed and at most DM_VERIFY_SAMPLE_CTS unopened ciphertexts are tried,
- *    each with at most DM_VERIFY_SAMPLE_KEYS of the party's keys (evenly
- *    spaced, so the same seed samples the same checks). */
+ *    each with at most DM_VERIFY_SAMPLE_KEYS of the party's keys of each type
+ *    (evenly spaced: the same run samples the same checks). */
 #define DM_VERIFY_ALL_MAX        20000000ull
 #define DM_VERIFY_SAMPLE_USERS   256u
 #define DM_VERIFY_SAMPLE_REACHES 256u
@@ -122,7 +123,7 @@ typedef struct dm_verification {
     size_t parties;             /* parties in the world */
     size_t sample_size;         /* parties verified */
     uint64_t reaches_proven;    /* reported reaches replayed by real decryption, plaintext equal */
-    uint64_t reaches_direct;    /* reported reaches needing no decryption (owned, handed over) */
+    uint64_t reaches_direct;    /* reported reaches needing no decryption (owned items) */
     uint64_t nonreaches_proven; /* (party, ciphertext) known, not opened: every key it has failed */
     uint64_t decryptions;       /* real decryptions that succeeded */
     uint64_t failed_attempts;   /* decryptions that failed, as the closure said they would */
@@ -138,7 +139,9 @@ typedef struct dm_verification {
  * replay each reported reach (r->actors; none for unlisted parties) along
  * the closure's witness with real decryptions, using only key bytes the
  * party holds or obtains along the chain (decrypted wraps, rebuilt shares),
- * and compare the plaintext with the original; check that the closure
+ * and compare the plaintext with the original (a plaintext or key handed
+ * over by an order is replayed as the provider's own derivation at the
+ * order's time); check that the closure
  * reaches no non-owned item the report omits; and for every ciphertext the
  * party knows but did not open, try every key it has (and any key its shares
  * rebuild) of the matching type and confirm each fails.
