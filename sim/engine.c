@@ -719,8 +719,10 @@ static dm_err evaluate(sim *m, uint32_t bound, int owners, dm_run *res, dm_expos
         if (res->n_actors == cap_actors) {
             size_t nc = cap_actors ? cap_actors * 2 : 16;
             dm_actor_result *na = dm_reallocarray(res->actors, nc, sizeof *na);
-            if (!na)
+            if (!na) {
+                e = DM_ERR_NOMEM;
                 goto out;
+            }
             res->actors = na;
             cap_actors = nc;
         }
@@ -815,6 +817,7 @@ dm_err dm_run_scenario(const dm_scenario *s, const dm_run_opts *opts, dm_run **o
     for (i = 0; i < bound; i++)
         if (s->events[i].has_p && s->events[i].p < 1.0)
             r->worst_case++;
+    e = DM_ERR_NOMEM;
     if (!(r->refused = dm_calloc(s->n_events ? s->n_events : 1, 1)))
         goto out;
     memcpy(r->refused, m.w->event_refused, s->n_events);
