@@ -537,14 +537,15 @@ static size_t count_backdoors(const dm_scenario *sc)
     return n;
 }
 
-static void put_steps(const dm_run *r, const dm_report_opts *o, FILE *out)
+static dm_err put_steps(const dm_run *r, const dm_report_opts *o, FILE *out)
 {
     char b[4][32];
     table t;
     size_t i;
+    dm_err err = DM_OK;
 
     if (r->n_steps == 0)
-        return;
+        return DM_OK;
     table_init(&t, 4);
     heading(out, o->color, "TIMELINE (people exposed after each time)");
     t.head[0] = "at";
@@ -563,14 +564,13 @@ static void put_steps(const dm_run *r, const dm_report_opts *o, FILE *out)
         cols[1] = dm_report_thousands(s->exposed, b[1], sizeof b[1]);
         cols[2] = dm_report_thousands(s->beyond_law, b[2], sizeof b[2]);
         cols[3] = dm_report_thousands(s->exposed_without, b[3], sizeof b[3]);
-        if (table_add(&t, cols, -1) != DM_OK) {
-            fputs("  (out of memory)\n", out);
+        if ((err = table_add(&t, cols, -1)) != DM_OK)
             break;
-        }
     }
-    if (t.rows == r->n_steps)
+    if (err == DM_OK)
         table_print(&t, out, "  ", o->color);
     table_free(&t);
+    return err;
 }
 
 static void put_verification(const dm_run *r, const dm_verification *v,
@@ -644,7 +644,9 @@ dm_err dm_report_text(const dm_run *r, const struct dm_verification *v,
                 return err;
         }
     }
-    put_steps(r, o, out);
+    err = put_steps(r, o, out);
+    if (err != DM_OK)
+        return err;
     put_refused(r, o, out);
     put_warnings(o, out);
     put_verification(r, v, o, out);
