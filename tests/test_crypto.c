@@ -562,6 +562,31 @@ START_TEST(test_verify_other_world)
 }
 END_TEST
 
+START_TEST(test_verify_alloc_failure)
+{
+    /* Fail each allocation of a verification in turn: DM_ERR_NOMEM, *out
+     * untouched, nothing leaked (the san variant checks). */
+    fixture f;
+    dm_verification *v = NULL;
+    size_t n, total;
+
+    fx_open(&f, SPLIT, sizeof SPLIT - 1, 1);
+    dm_alloc_fail_at(0, 0);
+    ck_assert_int_eq(dm_crypto_verify(f.c, f.r, DM_VERIFY_ALL, 1, &v), DM_OK);
+    total = dm_alloc_fail_at(0, 0);
+    dm_verification_free(v);
+    ck_assert_uint_gt(total, 0);
+    for (n = 1; n <= total; n++) {
+        dm_verification *x = NULL;
+        dm_alloc_fail_at(n, 1);
+        ck_assert_int_eq(dm_crypto_verify(f.c, f.r, DM_VERIFY_ALL, 1, &x), DM_ERR_NOMEM);
+        ck_assert_ptr_null(x);
+        dm_alloc_fail_at(0, 0);
+    }
+    fx_close(&f);
+}
+END_TEST
+
 /* What an order hands over is replayed as the provider's own derivation at
  * the order's time: uk-gov gets bob.dk (demand keys) and the ciphertext (a
  * breach); met gets bob's plaintext.  Carol (e2ee) stays out of reach. */
@@ -689,6 +714,7 @@ crypto_suite(void)
     tcase_add_test(tc, test_verify_threads_and_modes_agree);
     tcase_add_test(tc, test_verify_other_world);
     tcase_add_test(tc, test_verify_orders_replayed);
+    tcase_add_test(tc, test_verify_alloc_failure);
     tcase_add_test(tc, test_verify_all_becomes_sample);
     suite_add_tcase(s, tc);
 
