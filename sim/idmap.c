@@ -12,6 +12,12 @@ static uint32_t hash_str(const char *s)
         h ^= (unsigned char)*s;
         h *= 16777619u;
     }
+    /* FNV's low bits cluster on ids like "user0000017": mix them. */
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
     return h;
 }
 

@@ -507,13 +507,55 @@ static void annotate(const char *t, size_t len, size_t *pos, cJSON *n)
     }
 }
 
-dm_err dm_json_parse(const char *text, size_t len, cJSON **out, dm_diag *diag)
+/* End (exclusive) of the value starting at p of a checked text. */
+static size_t skip_value(const char *t, size_t len, size_t p)
+{
+    int depth = 0;
+    char c = t[p];
+    if (c == '"') {
+        skip_str(t, len, &p);
+        return p;
+    }
+    if (c != '{' && c != '[') {
+        while (p < len && is_word((unsigned char)t[p]))
+            p++;
+        return p;
+    }
+    while (p < len) {
+        c = t[p];
+        if (c == '"') {
+            skip_str(t, len, &p);
+            continue;
+        }
+        if (c == '{' || c == '[')
+            depth++;
+        else if ((c == '}' || c == ']') && --depth == 0)
+            return p + 1;
+        p++;
+    }
+    return len;
+}
+
+/* Parse the value spanning [start, end) of a checked text, with offsets. */
+static dm_err parse_span(const char *text, size_t len, size_t start, size_t end, cJSON **out)
+{
+    const char *stop = NULL;
+    size_t pos = start;
+    cJSON *n;
+
+    json_oom = 0;
+    n = cJSON_ParseWithLengthOpts(text + start, end - start, &stop, 0);
+    if (n == NULL)
+        return json_oom ? DM_ERR_NOMEM : DM_ERR_SCENARIO;
+    annotate(text, len, &pos, n);
+    *out = n;
+    return DM_OK;
+}
+
+/* The checker's verdict on a text, then its start (after a BOM). */
+static dm_err check_text(const char *text, size_t len, dm_diag *diag, size_t *start)
 {
     scan s;
-    cJSON *root = NULL;
-    const char *end = NULL;
-    size_t pos;
-    dm_err err = DM_OK;
 
     s.t = (const unsigned char *)text;
     s.len = len;
@@ -527,6 +569,7 @@ dm_err dm_json_parse(const char *text, size_t len, cJSON **out, dm_diag *diag)
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
         s.pos = 3;
     skip_ws(&s);
+    *start = s.pos;
     if (s.pos >= len) {
         fail(&s, s.pos, "invalid JSON: the file is empty (expected an object)");
         return s.err;
@@ -541,28 +584,172 @@ dm_err dm_json_parse(const char *text, size_t len, cJSON **out, dm_diag *diag)
             fail(&s, s.pos, "invalid JSON: unexpected text after the end of the document");
         return s.err;
     }
+    return DM_OK;
+}
 
-    dm_json_init_hooks();
-    json_oom = 0;
-    root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (root == NULL) {
-        if (json_oom) {
-            err = DM_ERR_NOMEM;
-        } else {
-            /* The checker accepted what cJSON refused: report where cJSON stopped. */
-            size_t off = end != NULL && end >= text && end <= text + len ? (size_t)(end - text) : SIZE_MAX;
-            err = dm_diag_add(diag, DM_SEV_ERROR, off, NULL, "invalid JSON");
-            if (err == DM_OK)
-                err = DM_ERR_SCENARIO;
-        }
-        goto out;
+static int in_names(const char *const *names, const char *s)
+{
+    for (; names != NULL && *names != NULL; names++)
+        if (strcmp(*names, s) == 0)
+            return 1;
+    return 0;
+}
+
+/* Elements of the checked array at p. */
+static size_t count_elements(const char *t, size_t len, size_t p)
+{
+    size_t n = 0;
+    p++;
+    for (;;) {
+        skip_sp(t, len, &p);
+        if (p >= len || t[p] == ']')
+            return n;
+        p = skip_value(t, len, p);
+        n++;
+        skip_sp(t, len, &p);
+        if (p < len && t[p] == ',')
+            p++;
     }
-    pos = (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
-    annotate(text, len, &pos, root);
+}
+
+/* Build the top-level object member by member from the checked text. */
+static dm_err parse_top(const char *text, size_t len, size_t p, const char *const *lazy,
+                        cJSON **out)
+{
+    cJSON *root, *key = NULL, *val = NULL;
+    dm_err err = DM_ERR_NOMEM;
+
+    root = cJSON_CreateObject();
+    if (root == NULL)
+        goto out;
+    root->valueint = (int)p;
+    p++;
+    for (;;) {
+        size_t ks, ke, vs, ve;
+        skip_sp(text, len, &p);
+        if (p >= len || text[p] == '}')
+            break;
+        ks = p;
+        skip_str(text, len, &p);
+        ke = p;
+        skip_sp(text, len, &p);
+        p++; /* ':' */
+        skip_sp(text, len, &p);
+        vs = p;
+        ve = skip_value(text, len, vs);
+        if ((err = parse_span(text, len, ks, ke, &key)) != DM_OK)
+            goto out;
+        if (text[vs] == '[' && in_names(lazy, key->valuestring)) {
+            val = cJSON_CreateArray();
+            if (val == NULL) {
+                err = DM_ERR_NOMEM;
+                goto out;
+            }
+            val->valueint = (int)vs;
+            val->valuedouble = (double)count_elements(text, len, vs) + 1.0;
+        } else if ((err = parse_span(text, len, vs, ve, &val)) != DM_OK) {
+            goto out;
+        }
+        if (!cJSON_AddItemToObject(root, key->valuestring, val)) {
+            err = DM_ERR_NOMEM;
+            goto out;
+        }
+        val = NULL;
+        cJSON_Delete(key);
+        key = NULL;
+        p = ve;
+        skip_sp(text, len, &p);
+        if (p < len && text[p] == ',')
+            p++;
+    }
     *out = root;
     root = NULL;
+    err = DM_OK;
 out:
+    cJSON_Delete(key);
+    cJSON_Delete(val);
     cJSON_Delete(root);
+    return err;
+}
+
+static dm_err parse(const char *text, size_t len, const char *const *lazy, cJSON **out,
+                    dm_diag *diag)
+{
+    cJSON *root = NULL;
+    size_t start = 0;
+    dm_err err;
+
+    err = check_text(text, len, diag, &start);
+    if (err != DM_OK)
+        return err;
+    dm_json_init_hooks();
+    if (lazy != NULL && text[start] == '{')
+        err = parse_top(text, len, start, lazy, &root);
+    else
+        err = parse_span(text, len, start, len, &root);
+    if (err == DM_ERR_SCENARIO) {
+        /* The checker accepted what cJSON refused: a bug, but say where. */
+        err = dm_diag_add(diag, DM_SEV_ERROR, start, NULL, "invalid JSON");
+        if (err == DM_OK)
+            err = DM_ERR_SCENARIO;
+    }
+    if (err == DM_OK)
+        *out = root;
+    return err;
+}
+
+dm_err dm_json_parse(const char *text, size_t len, cJSON **out, dm_diag *diag)
+{
+    return parse(text, len, NULL, out, diag);
+}
+
+dm_err dm_json_parse_lazy(const char *text, size_t len, const char *const *lazy, cJSON **out,
+                          dm_diag *diag)
+{
+    return parse(text, len, lazy, out, diag);
+}
+
+int dm_json_is_lazy(const cJSON *arr)
+{
+    return cJSON_IsArray(arr) && arr->child == NULL && arr->valuedouble >= 1.0;
+}
+
+size_t dm_json_count(const cJSON *arr)
+{
+    size_t n = 0;
+    const cJSON *c;
+    if (dm_json_is_lazy(arr))
+        return (size_t)(arr->valuedouble - 1.0);
+    for (c = arr->child; c != NULL; c = c->next)
+        n++;
+    return n;
+}
+
+void dm_json_iter_init(dm_json_iter *it, const char *text, size_t len, const cJSON *arr)
+{
+    it->text = text;
+    it->len = len;
+    it->pos = dm_json_offset(arr) + 1;
+}
+
+dm_err dm_json_iter_next(dm_json_iter *it, cJSON **out)
+{
+    size_t start, end;
+    dm_err err;
+
+    *out = NULL;
+    skip_sp(it->text, it->len, &it->pos);
+    if (it->pos >= it->len || it->text[it->pos] == ']')
+        return DM_OK;
+    start = it->pos;
+    end = skip_value(it->text, it->len, start);
+    err = parse_span(it->text, it->len, start, end, out);
+    if (err == DM_ERR_SCENARIO)
+        err = DM_ERR_NOMEM; /* cannot happen on a checked text */
+    it->pos = end;
+    skip_sp(it->text, it->len, &it->pos);
+    if (it->pos < it->len && it->text[it->pos] == ',')
+        it->pos++;
     return err;
 }
 

@@ -22,6 +22,32 @@ void dm_json_init_hooks(void);
  * DM_ERR_NOMEM. */
 dm_err dm_json_parse(const char *text, size_t len, cJSON **out, dm_diag *diag);
 
+/* The same, but when the document is an object, the array values of the
+ * top-level members named in `lazy` (NULL-terminated) are not parsed: they
+ * appear as empty array nodes (with their offset) whose elements are read
+ * one at a time with dm_json_iter_*.  A million users then never exist as
+ * one tree. */
+dm_err dm_json_parse_lazy(const char *text, size_t len, const char *const *lazy, cJSON **out,
+                          dm_diag *diag);
+
+/* Number of elements of an array node, lazy or not. */
+size_t dm_json_count(const cJSON *arr);
+/* Whether an array node's elements must be read with dm_json_iter_*. */
+int dm_json_is_lazy(const cJSON *arr);
+
+/* Walks a lazy array of a text checked by dm_json_parse_lazy. */
+typedef struct dm_json_iter {
+    const char *text;
+    size_t len;
+    size_t pos;
+} dm_json_iter;
+
+void dm_json_iter_init(dm_json_iter *it, const char *text, size_t len, const cJSON *arr);
+/* Parse the next element into *out (a new tree with offsets the caller
+ * frees with cJSON_Delete); *out is NULL after the last one.  Returns
+ * DM_OK or DM_ERR_NOMEM. */
+dm_err dm_json_iter_next(dm_json_iter *it, cJSON **out);
+
 /* Byte offset of a node's value (the '{', '[', '"' or first character). */
 size_t dm_json_offset(const cJSON *n);
 /* Byte offset of an object member's key (its opening quote); the value's

@@ -1201,7 +1201,7 @@ static const cJSON *section(ld *L, const cJSON *root, const char *name, size_t *
     *n = 0;
     if (get_array(L, root, name, 0, 0, &arr) <= 0)
         return NULL;
-    *n = array_len(arr);
+    *n = dm_json_count(arr);
     return arr;
 }
 
@@ -1801,20 +1801,16 @@ static void load_event(ld *L, const cJSON *o, size_t i)
 }
 
 /* Mark the actors named as `by` of ghost events: "<actor>.ghost" exists. */
-static void mark_ghosts(ld *L, const cJSON *events)
+static void mark_ghost(ld *L, const cJSON *e, size_t i)
 {
-    const cJSON *e;
-    if (events == NULL)
-        return;
-    for (e = events->child; e != NULL; e = e->next) {
-        const cJSON *d = member(e, "do"), *by = member(e, "by");
-        unsigned tag;
-        dm_id idx;
-        if (cJSON_IsObject(e) && cJSON_IsString(d) && strcmp(d->valuestring, "ghost") == 0 &&
-            cJSON_IsString(by) && lookup_principal(L, by->valuestring, &tag, &idx) &&
-            tag == TAG_ACTOR && L->s->actors[idx].kind == DM_ACTOR_GOVERNMENT)
-            L->ghosted[idx] = 1;
-    }
+    const cJSON *d = member(e, "do"), *by = member(e, "by");
+    unsigned tag;
+    dm_id idx;
+    (void)i;
+    if (cJSON_IsObject(e) && cJSON_IsString(d) && strcmp(d->valuestring, "ghost") == 0 &&
+        cJSON_IsString(by) && lookup_principal(L, by->valuestring, &tag, &idx) &&
+        tag == TAG_ACTOR && L->s->actors[idx].kind == DM_ACTOR_GOVERNMENT)
+        L->ghosted[idx] = 1;
 }
 
 /* Default ids "<do>@<at>", then ".2", ".3"... on clashes, in file order.
@@ -1935,6 +1931,8 @@ static void *table(ld *L, size_t n, size_t size)
 
 typedef void (*load_fn)(ld *L, const cJSON *o, size_t i);
 
+/* Run fn over every element of a section, lazy (parsed one element at a
+ * time and freed at once) or not. */
 static void load_all(ld *L, const cJSON *arr, const char *name, load_fn fn)
 {
     const cJSON *c;
@@ -1942,10 +1940,29 @@ static void load_all(ld *L, const cJSON *arr, const char *name, load_fn fn)
     if (arr == NULL)
         return;
     old = path_member(L, name);
-    for (c = arr->child, i = 0; c != NULL && !L->nomem; c = c->next, i++) {
-        size_t o2 = path_index(L, i);
-        fn(L, c, i);
-        path_pop(L, o2);
+    if (dm_json_is_lazy(arr)) {
+        dm_json_iter it;
+        cJSON *e = NULL;
+        dm_json_iter_init(&it, L->text, L->len, arr);
+        for (i = 0; !L->nomem; i++) {
+            size_t o2;
+            if (dm_json_iter_next(&it, &e) != DM_OK) {
+                L->nomem = 1;
+                break;
+            }
+            if (e == NULL)
+                break;
+            o2 = path_index(L, i);
+            fn(L, e, i);
+            path_pop(L, o2);
+            cJSON_Delete(e);
+        }
+    } else {
+        for (c = arr->child, i = 0; c != NULL && !L->nomem; c = c->next, i++) {
+            size_t o2 = path_index(L, i);
+            fn(L, c, i);
+            path_pop(L, o2);
+        }
     }
     path_pop(L, old);
 }
@@ -2041,7 +2058,7 @@ static void load_tree(ld *L, const cJSON *root, const char *file)
     load_all(L, users, "users", load_user);
     load_all(L, groups, "groups", load_group);
     load_all(L, actors, "actors", load_actor);
-    mark_ghosts(L, events);
+    load_all(L, events, "events", mark_ghost);
     load_all(L, keys, "keys", load_key);
     load_all(L, wraps, "wraps", load_wrap);
     load_all(L, items, "items", load_item);
@@ -2070,6 +2087,10 @@ static void sort_diags(dm_diag *d, size_t from)
     }
 }
 
+/* The sections that may hold millions of entries: read one at a time. */
+static const char *const lazy_sections[] = {"providers", "users", "groups", "actors", "keys",
+                                            "wraps", "items", "events", NULL};
+
 dm_err dm_scenario_load(const char *text, size_t len, const char *file, dm_scenario **out,
                         dm_diag *diag)
 {
@@ -2094,7 +2115,7 @@ dm_err dm_scenario_load(const char *text, size_t len, const char *file, dm_scena
         diag->len = len;
     }
 
-    err = dm_json_parse(text, len, &root, diag);
+    err = dm_json_parse_lazy(text, len, lazy_sections, &root, diag);
     if (err != DM_OK)
         goto out;
     L.s = dm_calloc(1, sizeof(dm_scenario));
