@@ -1972,7 +1972,6 @@ static void load_tree(ld *L, const cJSON *root, const char *file)
     dm_scenario *s = L->s;
     const cJSON *v, *providers, *users, *groups, *actors, *keys, *wraps, *items, *events;
     size_t np, nu, ng, na, nk, nw, ni, ne;
-    int64_t ver;
     const char *str;
 
     if (!cJSON_IsObject(root)) {
@@ -1983,9 +1982,14 @@ static void load_tree(ld *L, const cJSON *root, const char *file)
     check_members(L, root, top_members, NULL, NULL);
     if ((v = member(root, "doormat")) == NULL) {
         err(L, dm_json_offset(root), "missing required member \"doormat\" (the format version, 1)");
-    } else if (get_int(L, root, "doormat", 1, -1e18, 1e18, &ver) > 0 && ver != 1) {
-        err_in(L, "doormat", dm_json_offset(v), "unsupported format version %lld (this is version 1)",
-               (long long)ver);
+    } else if (cJSON_IsNumber(v) && v->valuedouble != 1.0) {
+        char lx[48];
+        err_in(L, "doormat", dm_json_offset(v), "unsupported format version %s (this is version 1)",
+               lexeme(L, v, lx, sizeof(lx)));
+    } else if (!cJSON_IsNumber(v)) {
+        size_t old = path_member(L, "doormat");
+        expected(L, v, "an integer");
+        path_pop(L, old);
     }
     if (get_string(L, root, "title", 0, &str) > 0)
         s->title = dm_strdup(str);
@@ -2168,7 +2172,8 @@ dm_err dm_scenario_load_file(const char *path, dm_scenario **out, char **text_ou
         goto out;
     }
     for (;;) {
-        if (cap - len < 65536) {
+        if (len == cap) {
+            /* Grow to at most one byte past the limit: enough to know. */
             size_t ncap = cap ? cap * 2 : 65536;
             if (cap > DM_LIMIT_FILE_BYTES) {
                 err = dm_diag_add(diag, DM_SEV_ERROR, SIZE_MAX, NULL,
@@ -2176,6 +2181,8 @@ dm_err dm_scenario_load_file(const char *path, dm_scenario **out, char **text_ou
                 err = err == DM_OK ? DM_ERR_LIMIT : err;
                 goto out;
             }
+            if (ncap > DM_LIMIT_FILE_BYTES + 1)
+                ncap = DM_LIMIT_FILE_BYTES + 1;
             nb = dm_realloc(buf, ncap + 1);
             if (nb == NULL) {
                 err = DM_ERR_NOMEM;
@@ -2195,6 +2202,10 @@ dm_err dm_scenario_load_file(const char *path, dm_scenario **out, char **text_ou
             }
             break;
         }
+    }
+    if (buf == NULL && (buf = dm_malloc(1)) == NULL) {
+        err = DM_ERR_NOMEM;
+        goto out;
     }
     buf[len] = '\0';
     if (diag->text == NULL) {

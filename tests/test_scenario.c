@@ -587,6 +587,22 @@ START_TEST(limit_events)
 }
 END_TEST
 
+START_TEST(limit_orders)
+{
+    dm_diag d;
+    dm_scenario *s = NULL;
+    char *text = NULL;
+    dm_diag_init(&d, "limit_orders.json", NULL, 0);
+    ck_assert_int_eq(dm_scenario_load_file("tests/bad/limit_orders.json", &s, &text, NULL, &d),
+                     DM_ERR_LIMIT);
+    ck_assert_ptr_null(s);
+    ck_assert_uint_eq(d.n_errors, 1);
+    ck_assert_str_eq(d.entries[0].path, "events[64]");
+    dm_diag_clear(&d);
+    dm_free(text);
+}
+END_TEST
+
 START_TEST(limit_file_size)
 {
     static const char text[] = "{}";
@@ -763,6 +779,7 @@ Suite *scenario_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, limit_depth);
     tcase_add_test(tc, limit_events);
+    tcase_add_test(tc, limit_orders);
     tcase_add_test(tc, limit_file_size);
     tcase_add_test(tc, missing_file);
     suite_add_tcase(s, tc);
