@@ -656,7 +656,7 @@ many_users(size_t n, size_t *len)
 
 START_TEST(test_verify_all_becomes_sample)
 {
-    /* 4500 users, 1 provider: 4501 parties x 9000 ciphertexts > 2e7. */
+    /* 4500 users, 1 provider: 4501 parties x 9000 ciphertexts > 1e7. */
     fixture f;
     dm_verification *v = NULL;
     size_t len;

@@ -92,7 +92,7 @@ typedef enum dm_verify_mode {
  *    replayed and at most DM_VERIFY_SAMPLE_CTS unopened ciphertexts are tried,
  *    each with at most DM_VERIFY_SAMPLE_KEYS of the party's keys of each type
  *    (evenly spaced: the same run samples the same checks). */
-#define DM_VERIFY_ALL_MAX        20000000ull
+#define DM_VERIFY_ALL_MAX        10000000ull
 #define DM_VERIFY_SAMPLE_USERS   256u
 #define DM_VERIFY_SAMPLE_REACHES 256u
 #define DM_VERIFY_SAMPLE_CTS     256u
