@@ -59,7 +59,7 @@ one explain-ghost.txt run $E --explain uk-gov:chat/messages
 one explain-compromise.txt run $E --explain mallory:chat/messages
 one explain-devices.txt run $E --explain insider:bob/notes
 one tcn-uk-only.owners.json run scenarios/tcn-uk-only.json --seed 1 --format json --owners
-one tcn-uk-only.at3.txt run scenarios/tcn-uk-only.json --seed 1 --at 3
+one tcn-uk-only.at5.txt run scenarios/tcn-uk-only.json --seed 1 --at 5
 one explain-mallory.txt run scenarios/tcn-uk-only.json --explain mallory:dave/backup
 one explain-uk-gov.txt run scenarios/tcn-uk-only.json --explain uk-gov:chat/messages
 one explain-eve.txt run scenarios/tcn-uk-only.json --explain eve:alice/backup
