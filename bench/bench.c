@@ -82,6 +82,7 @@ typedef struct config {
     char gen[PATH_MAX];
     int pin;                 /* pin the child to one CPU */
     int steps;               /* dm_run_opts.steps */
+    int trim;                /* malloc_trim(0) after the load, timed with it */
     int crypto;              /* run the crypto stage */
     uint64_t crypto_max;     /* ... on scenarios of at most this many ciphertexts */
 } config;
@@ -131,6 +132,7 @@ static void mem_reset(void)
 typedef struct stage {
     double t, cpu;
     long peak_kb, rss_kb;
+    long heap_kb;            /* bytes malloc hands out after the stage (mallinfo2) */
 } stage;
 
 /* When a stage began, by both clocks. */
@@ -163,6 +165,7 @@ static stage stage_end(mark m)
     s.t = now() - m.wall;
     s.cpu = cpu_now() - m.cpu;
     mem_read(&s.peak_kb, &s.rss_kb);
+    s.heap_kb = (long)(mallinfo2().uordblks / 1024);
     if (s.peak_kb > process_peak_kb)
         process_peak_kb = s.peak_kb;
     return s;
@@ -189,27 +192,36 @@ static void fmt_secs(char *buf, size_t len, double t)
 
 static void row_head(void)
 {
-    printf("  %-22s %10s %10s %11s %11s  %s\n", "stage", "wall (s)", "cpu (s)", "peak (MiB)",
-           "RSS (MiB)", "note");
+    printf("  %-22s %10s %10s %11s %11s %11s  %s\n", "stage", "wall (s)", "cpu (s)",
+           "peak (MiB)", "RSS (MiB)", "heap (MiB)", "note");
 }
 
 /* A negative figure leaves its column empty. */
-static void row(const char *name, double t, double cpu, long peak_kb, long rss_kb,
-                const char *note)
+static void row_full(const char *name, double t, double cpu, long peak_kb, long rss_kb,
+                     long heap_kb, const char *note)
 {
-    char ts[32], cs[32], ps[32] = "", rs[32] = "";
+    char ts[32], cs[32], ps[32] = "", rs[32] = "", hs[32] = "";
     fmt_secs(ts, sizeof ts, t);
     fmt_secs(cs, sizeof cs, cpu);
     if (peak_kb >= 0)
         snprintf(ps, sizeof ps, "%.1f", mib(peak_kb));
     if (rss_kb >= 0)
         snprintf(rs, sizeof rs, "%.1f", mib(rss_kb));
-    printf("  %-22s %10s %10s %11s %11s  %s\n", name, ts, cs, ps, rs, note ? note : "");
+    if (heap_kb >= 0)
+        snprintf(hs, sizeof hs, "%.1f", mib(heap_kb));
+    printf("  %-22s %10s %10s %11s %11s %11s  %s\n", name, ts, cs, ps, rs, hs,
+           note ? note : "");
+}
+
+static void row(const char *name, double t, double cpu, long peak_kb, long rss_kb,
+                const char *note)
+{
+    row_full(name, t, cpu, peak_kb, rss_kb, -1, note);
 }
 
 static void row_stage(const char *name, stage s, const char *note)
 {
-    row(name, s.t, s.cpu, s.peak_kb, s.rss_kb, note);
+    row_full(name, s.t, s.cpu, s.peak_kb, s.rss_kb, s.heap_kb, note);
 }
 
 static const char *human(double v, char *buf, size_t len)
@@ -552,6 +564,7 @@ static void bench_crypto(const dm_run *r, const config *cfg, result *res)
     char note[200];
     const dm_crypto_stats *cs;
 
+    /* Both runs may use every CPU: the 1-thread run uses one anyway. */
     set_cpus(1);
     stage_begin(&t0);
     e = dm_crypto_instantiate(r->w, SEED, 1, &c1);
@@ -586,7 +599,6 @@ static void bench_crypto(const dm_run *r, const config *cfg, result *res)
     dm_verification_free(v1);
     v1 = NULL;
 
-    set_cpus(1);
     stage_begin(&t0);
     e = dm_crypto_instantiate(r->w, SEED, 2, &c2);
     st = stage_end(t0);
@@ -720,6 +732,8 @@ static void run_one(const spec *sp, const config *cfg, result *res)
     diag_init = 1;
     stage_begin(&t0);
     e = dm_scenario_load(text, len, sp->path, &sc, &diag);
+    if (cfg->trim)
+        malloc_trim(0);
     s_load = pipeline_end(t0);
     if (e != DM_OK) {
         fprintf(stderr, "bench: %s: load failed: %s\n", sp->path, dm_err_str(e));
@@ -802,7 +816,7 @@ static void run_one(const spec *sp, const config *cfg, result *res)
     if (res->bfs_rate > 0 && res->closure_rate > 0) {
         snprintf(note, sizeof note, "closure %sedges/s vs bfs %sedges/s",
                  human(res->closure_rate, b1, sizeof b1), human(res->bfs_rate, b2, sizeof b2));
-        printf("  %-22s %9.0f%%  %s; every-party bfs %sedges/s: %.0f%%\n", "closure / bfs",
+        printf("  %-22s %10.0f%%  %s; every-party bfs %sedges/s: %.0f%%\n", "closure / bfs",
                100.0 * res->closure_rate / res->bfs_rate, note,
                human(res->bfs_all_rate, b3, sizeof b3),
                res->bfs_all_rate > 0 ? 100.0 * res->closure_rate / res->bfs_all_rate : 0.0);
@@ -827,13 +841,8 @@ static void run_one(const spec *sp, const config *cfg, result *res)
     res->t_free = s_free.t;
     res->t_e2e += s_free.t;
     res->cpu_e2e += s_free.cpu;
-    {
-        /* What malloc still holds for the program: a leak shows here. */
-        struct mallinfo2 mi = mallinfo2();
-        snprintf(note, sizeof note, "run, scenario, text; heap still in use %.1f MiB",
-                 (double)mi.uordblks / 1048576.0);
-    }
-    row_stage("free", s_free, note);
+    /* Heap still in use here is a leak (or the bench's own few bytes). */
+    row_stage("free", s_free, "run, scenario, text");
     res->peak_mib = mib(pipeline_peak_kb);
     {
         /* ru_maxrss forgets peaks that a VmHWM reset cleared: take the
@@ -980,31 +989,35 @@ static void verdict(const char *what, int measured, int pass, const char *figure
 static void usage(FILE *f)
 {
     fputs("usage: bench_doormat [options]\n"
-          "  -q, --quick           10^5 users and the cohorts only (skip 10^6)\n"
-          "  -u, --users N[,N...]  explicit-user scenarios to run    [100000,1000000]\n"
+          "  -q, --quick           skip the 10^6-user scenario\n"
+          "  -u, --users N[,N...]  explicit-user scenarios to run [10000,100000,1000000]\n"
           "      --no-cohorts      skip the 10^9-person cohort scenario\n"
           "  -d, --dir DIR         where generated scenarios are kept\n"
           "                        [BUILD/bench, BUILD/release/ holding this program]\n"
           "      --gen PATH        the generator            [bench_gen beside this program]\n"
-          "      --no-pin          do not pin the measured process to CPU 0\n"
+          "      --pin             pin the measured process to CPU 0 (a one-core run;\n"
+          "                        on a busy machine it may wait for that CPU)\n"
           "      --steps           also compute the per-step summary (dm_run_opts.steps)\n"
+          "      --trim            malloc_trim(0) after the load (returns the freed JSON\n"
+          "                        tree's pages: what a CLI could do)\n"
           "      --no-crypto       skip the crypto stage\n"
-          "      --crypto-max N    crypto stage only up to N ciphertexts   [1000000]\n"
+          "      --crypto-max N    crypto stage only up to N ciphertexts    [100000]\n"
           "  -h, --help            this text\n",
           f);
 }
 
 int main(int argc, char **argv)
 {
-    enum { OPT_NO_COHORTS = 256, OPT_GEN, OPT_NO_PIN, OPT_STEPS, OPT_NO_CRYPTO, OPT_CRYPTO_MAX };
+    enum { OPT_NO_COHORTS = 256, OPT_GEN, OPT_PIN, OPT_STEPS, OPT_TRIM, OPT_NO_CRYPTO, OPT_CRYPTO_MAX };
     static const struct option longopts[] = {
         {"quick", no_argument, NULL, 'q'},
         {"users", required_argument, NULL, 'u'},
         {"no-cohorts", no_argument, NULL, OPT_NO_COHORTS},
         {"dir", required_argument, NULL, 'd'},
         {"gen", required_argument, NULL, OPT_GEN},
-        {"no-pin", no_argument, NULL, OPT_NO_PIN},
+        {"pin", no_argument, NULL, OPT_PIN},
         {"steps", no_argument, NULL, OPT_STEPS},
+        {"trim", no_argument, NULL, OPT_TRIM},
         {"no-crypto", no_argument, NULL, OPT_NO_CRYPTO},
         {"crypto-max", required_argument, NULL, OPT_CRYPTO_MAX},
         {"help", no_argument, NULL, 'h'},
@@ -1012,17 +1025,17 @@ int main(int argc, char **argv)
     config cfg;
     spec specs[MAX_SCENARIOS];
     result res[MAX_SCENARIOS];
-    uint64_t user_sizes[MAX_SCENARIOS] = {100000, 1000000};
-    size_t n_sizes = 2, n_specs = 0, i;
+    uint64_t user_sizes[MAX_SCENARIOS] = {10000, 100000, 1000000};
+    size_t n_sizes = 3, n_specs = 0, i;
     int c, cohorts = 1, failed = 0;
     char exe[PATH_MAX], *slash;
     ssize_t n;
     double t_start = now();
 
     memset(&cfg, 0, sizeof cfg);
-    cfg.pin = 1;
+    cfg.pin = 0;
     cfg.crypto = 1;
-    cfg.crypto_max = 1000000;
+    cfg.crypto_max = 100000;
     /* Defaults beside this program: BUILD/release/bench_doormat uses
      * BUILD/release/bench_gen and keeps scenarios in BUILD/bench/. */
     n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -1041,7 +1054,7 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "qu:d:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'q':
-            n_sizes = 1;
+            n_sizes = 2;
             break;
         case 'u': {
             char *p = optarg, *end;
@@ -1061,8 +1074,9 @@ int main(int argc, char **argv)
         case OPT_NO_COHORTS: cohorts = 0; break;
         case 'd': snprintf(cfg.dir, sizeof cfg.dir, "%s", optarg); break;
         case OPT_GEN: snprintf(cfg.gen, sizeof cfg.gen, "%s", optarg); break;
-        case OPT_NO_PIN: cfg.pin = 0; break;
+        case OPT_PIN: cfg.pin = 1; break;
         case OPT_STEPS: cfg.steps = 1; break;
+        case OPT_TRIM: cfg.trim = 1; break;
         case OPT_NO_CRYPTO: cfg.crypto = 0; break;
         case OPT_CRYPTO_MAX: cfg.crypto_max = strtoull(optarg, NULL, 10); break;
         case 'h': usage(stdout); return 0;
@@ -1150,6 +1164,14 @@ int main(int argc, char **argv)
         verdict("closure >= 50% of plain CSR BFS edges/s", rbig != NULL,
                 rbig && rbig->closure_rate >= TARGET_CLOSURE_RATIO * rbig->bfs_rate, fig);
     }
+    for (i = 0; i < n_specs; i++)
+        if (res[i].ok && res[i].crypto)
+            printf("  info  crypto on %s: instantiate %.2f s (1 thread), %.2f s (2 threads, "
+                   "%.2fx), %.0f%% in libsodium; verify %.2f s, %.2f s (%.2fx)\n",
+                   specs[i].name, res[i].c_inst1, res[i].c_inst2,
+                   res[i].c_inst2 > 0 ? res[i].c_inst1 / res[i].c_inst2 : 0.0,
+                   100.0 * res[i].c_lib_share, res[i].c_ver1, res[i].c_ver2,
+                   res[i].c_ver2 > 0 ? res[i].c_ver1 / res[i].c_ver2 : 0.0);
     printf("bench: done in %.1f s\n", now() - t_start);
     return failed ? 1 : 0;
 }
