@@ -43,6 +43,7 @@ typedef struct ld {
     dm_idmap items;       /* explicit item -> index */
     dm_idmap event_ids;   /* event id -> file index */
     uint8_t *ghosted;     /* per actor: named as `by` of a ghost event */
+    size_t *scope_off;    /* per event (file order): offset of its scope */
     size_t n_orders;
 } ld;
 
@@ -1595,8 +1596,9 @@ static int load_scope(ld *L, const cJSON *v, dm_scope *sc)
     return bad ? -1 : 0;
 }
 
-/* Does an order's scope reach beyond region r (its authority's)? */
-static int extraterritorial(const dm_scenario *s, const dm_scope *sc, dm_id r)
+/* Does an order's scope reach beyond region r (its authority's), with
+ * users in the regions `where` they are at the order's time? */
+static int extraterritorial(const dm_scenario *s, const dm_scope *sc, dm_id r, const dm_id *where)
 {
     size_t i;
     if (sc->all)
@@ -1605,9 +1607,45 @@ static int extraterritorial(const dm_scenario *s, const dm_scope *sc, dm_id r)
         if (sc->regions[i] != r)
             return 1;
     for (i = 0; i < sc->n_users; i++)
-        if (sc->users[i] != DM_NONE && s->users[sc->users[i]].region != r)
+        if (sc->users[i] != DM_NONE && where[sc->users[i]] != r)
             return 1;
     return 0;
+}
+
+/* Warn about orders reaching beyond their authority's region, replaying
+ * travels so a named user is judged where it is at the order's time.
+ * Runs on the sorted events. */
+static void check_extraterritorial(ld *L)
+{
+    dm_scenario *s = L->s;
+    dm_id *where = NULL;
+    size_t i;
+
+    where = dm_calloc(s->n_users ? s->n_users : 1, sizeof(dm_id));
+    if (where == NULL) {
+        L->nomem = 1;
+        return;
+    }
+    for (i = 0; i < s->n_users; i++)
+        where[i] = s->users[i].region;
+    for (i = 0; i < s->n_events; i++) {
+        const dm_event *e = &s->events[i];
+        if (e->kind == DM_EVENT_TRAVEL && e->user != DM_NONE && e->region != DM_NONE)
+            where[e->user] = e->region;
+        if (e->kind == DM_EVENT_ORDER && e->scope.given && e->by.idx != DM_NONE &&
+            s->actors[e->by.idx].region != DM_NONE &&
+            extraterritorial(s, &e->scope, s->actors[e->by.idx].region, where)) {
+            quoted qq;
+            size_t o1 = path_member(L, "events"), o2 = path_index(L, e->file_index);
+            path_member(L, "scope");
+            warn(L, L->scope_off[e->file_index],
+                 "the scope reaches beyond the authority's region %s (extraterritorial order)",
+                 q(&qq, s->regions[s->actors[e->by.idx].region]));
+            path_pop(L, o2);
+            path_pop(L, o1);
+        }
+    }
+    dm_free(where);
 }
 
 /* Resolve member `name` of event o with `fn`; 0 ok, -1 error or absent. */
@@ -1742,14 +1780,9 @@ static void load_event(ld *L, const cJSON *o, size_t i)
         }
         if ((v = member(o, "scope")) != NULL) {
             old = path_member(L, "scope");
-            if (load_scope(L, v, &e->scope) == 0 && e->by.idx != DM_NONE &&
-                s->actors[e->by.idx].region != DM_NONE &&
-                extraterritorial(s, &e->scope, s->actors[e->by.idx].region)) {
-                quoted qq;
-                warn(L, dm_json_offset(v),
-                     "the scope reaches beyond the authority's region %s (extraterritorial order)",
-                     q(&qq, s->regions[s->actors[e->by.idx].region]));
-            }
+            if (load_scope(L, v, &e->scope) < 0)
+                e->scope.given = 0; /* judged no further */
+            L->scope_off[i] = dm_json_offset(v);
             path_pop(L, old);
         } else if (e->by.idx != DM_NONE && s->actors[e->by.idx].region != DM_NONE) {
             e->scope.regions = dm_malloc(sizeof(dm_id));
@@ -2044,7 +2077,8 @@ static void load_tree(ld *L, const cJSON *root, const char *file)
     s->items = table(L, ni, sizeof(dm_item));
     s->events = table(L, ne, sizeof(dm_event));
     L->ghosted = dm_calloc(na ? na : 1, 1);
-    if (L->nomem || L->ghosted == NULL ||
+    L->scope_off = dm_calloc(ne ? ne : 1, sizeof(size_t));
+    if (L->nomem || L->ghosted == NULL || L->scope_off == NULL ||
         dm_idmap_reserve(&L->principals, np + nu + ng + na) != DM_OK) {
         L->nomem = 1;
         return;
@@ -2070,11 +2104,12 @@ static void load_tree(ld *L, const cJSON *root, const char *file)
     if (L->nomem)
         return;
     fill_user_groups(L);
-    if (L->n_errors == 0 && !L->nomem) {
+    if (L->n_errors == 0 && !L->nomem)
         default_event_ids(L);
-        if (s->n_events > 1)
-            qsort(s->events, s->n_events, sizeof(dm_event), cmp_event);
-    }
+    if (s->n_events > 1)
+        qsort(s->events, s->n_events, sizeof(dm_event), cmp_event);
+    if (!L->nomem)
+        check_extraterritorial(L);
 }
 
 /* Diagnostics in document order: stable sort of the entries we added. */
@@ -2147,6 +2182,7 @@ out:
     cJSON_Delete(root);
     dm_scenario_free(L.s);
     dm_free(L.ghosted);
+    dm_free(L.scope_off);
     dm_idmap_free(&L.regions);
     dm_idmap_free(&L.principals);
     dm_idmap_free(&L.keys);
