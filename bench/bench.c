@@ -746,11 +746,12 @@ static void run_one(const spec *sp, const config *cfg, result *res)
     res->people = sc->people;
     res->groups = sc->n_groups;
     if (res->t_parse > 0) {
-        snprintf(note, sizeof note, "dm_scenario_load; validate+build = %.3f s",
-                 s_load.t - res->t_parse);
+        snprintf(note, sizeof note, "dm_scenario_load; validate+build = %.3f s; %zu warnings",
+                 s_load.t - res->t_parse, diag.n_warnings);
         row_stage("load (parse+validate)", s_load, note);
     } else {
-        row_stage("load (parse+validate)", s_load, "one call: dm_scenario_load");
+        snprintf(note, sizeof note, "one call: dm_scenario_load; %zu warnings", diag.n_warnings);
+        row_stage("load (parse+validate)", s_load, note);
     }
 
     memset(&ro, 0, sizeof ro);
@@ -774,8 +775,9 @@ static void run_one(const spec *sp, const config *cfg, result *res)
     res->closure_edges = r->stats.closure_edges;
     res->closure_rate =
         r->stats.t_closure > 0 ? (double)r->stats.closure_edges / r->stats.t_closure : 0;
-    snprintf(note, sizeof note, "dm_run_scenario; %zu ciphertexts, %zu deposits, %zu actors listed",
-             r->w->n_cts, r->w->n_deposits, r->n_actors);
+    snprintf(note, sizeof note,
+             "dm_run_scenario; %zu ciphertexts, %zu deposits, %zu actors listed; %zu warnings",
+             r->w->n_cts, r->w->n_deposits, r->n_actors, diag.n_warnings);
     row_stage("run", s_run, note);
     row("  expand", r->stats.t_expand, -1, -1, -1, "both worlds (peak: see run)");
     row("  timeline", r->stats.t_timeline, -1, -1, -1, NULL);
