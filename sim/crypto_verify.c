@@ -40,6 +40,7 @@ typedef struct vshared {
     size_t next;             /* atomic */
     int32_t *actor_of;       /* per party: index into r->actors, or -1 */
     uint32_t *own_off, *own; /* per user: the items it owns */
+    uint8_t *plain;          /* per party: a user that only holds its devices and reads its stores */
     int sample;
     int err;                 /* atomic: first dm_err */
 } vshared;
@@ -66,6 +67,9 @@ typedef struct vthread {
     uint32_t ep;             /* per party epoch of iep/oep */
     unsigned char *buf;      /* guarded: one plaintext */
     uint32_t *iep, *oep;     /* per item: reported, owned */
+    uint32_t *item_ep, *ct_ep, *key_ep; /* candidates of a local enumeration */
+    uint32_t *item_l, *ct_l, *key_l;
+    size_t n_item_l, n_ct_l, n_key_l;
     uint32_t *known_sym, *known_kp, *cand, *pick;
     size_t n_sym, n_kp;
     uint64_t reaches_proven, reaches_direct, nonreaches, decryptions, failed, rebuilds;
@@ -333,6 +337,82 @@ out:
     return res;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+#define ADD(kind, id)                                   \
+    do {                                                \
+        uint32_t id_ = (id);                            \
+        if (t->kind##_ep[id_] != t->ep) {               \
+            t->kind##_ep[id_] = t->ep;                  \
+            t->kind##_l[t->n_##kind##_l++] = id_;       \
+        }                                               \
+    } while (0)
+
+static void add_store(vthread *t, uint32_t st)
+{
+    const dm_world *w = t->s->w;
+    const dm_store *x;
+    uint32_t i;
+
+    if (st >= w->n_stores)
+        return;
+    x = &w->stores[st];
+    for (i = 0; i < x->n; i++) {
+        const dm_deposit *d = &w->deposits[x->deposits[i]];
+        switch ((dm_fact_kind)d->fact_kind) {
+        case DM_FACT_CT: {
+            const dm_ct *ct = &w->cts[d->fact_id];
+            ADD(ct, d->fact_id);
+            if (ct->inner_is_key)
+                ADD(key, ct->inner);
+            else
+                ADD(item, ct->inner);
+            break;
+        }
+        case DM_FACT_ITEM:
+            ADD(item, d->fact_id);
+            break;
+        case DM_FACT_KEY:
+            ADD(key, d->fact_id);
+            break;
+        case DM_FACT_SHARE:
+            ADD(key, w->shares[d->fact_id].key);
+            break;
+        }
+    }
+}
+
+/* The facts a plain user can know at all (DESIGN.md "Who starts with
+ * what"): its device keys, its own items, and what lies in its own store
+ * and on its devices, with what those ciphertexts hold.  A superset of its
+ * closure, found without scanning the world. */
+static void enumerate_local(vthread *t, uint32_t p)
+{
+    const dm_world *w = t->s->w;
+    const dm_user *us;
+    uint32_t u = p - (uint32_t)(w->n_providers + w->n_actors), d, i;
+
+    t->n_item_l = t->n_ct_l = t->n_key_l = 0;
+    us = &w->sc->users[u];
+    for (i = t->s->own_off[u]; i < t->s->own_off[u + 1]; i++)
+        ADD(item, t->s->own[i]);
+    for (d = 0; d < us->devices; d++) {
+        ADD(key, w->user_first_dev[u] + d);
+        add_store(t, w->user_first_devstore[u] + d);
+    }
+    if (w->user_dk[u] != UINT32_MAX)
+        ADD(key, w->user_dk[u]);
+    for (i = 0; i < us->n_groups; i++)
+        if (w->group_gk[us->groups[i]] != UINT32_MAX)
+            ADD(key, w->group_gk[us->groups[i]]);
+    add_store(t, dm_world_party_store(w, p));
+}
+#undef ADD
+
 static void verify_party(vthread *t, uint32_t p)
 {
     vshared *s = t->s;
@@ -342,13 +422,17 @@ static void verify_party(vthread *t, uint32_t p)
     size_t first_user = w->n_providers + w->n_actors;
     view *v0 = &t->v[0];
     unsigned char kb[DM_KEY_BYTES];
-    size_t i, j, n, n_cand = 0;
+    size_t i, j, n, n_cand = 0, n_items, n_cts, n_keys;
+    int local = s->sample && s->plain[p];
     uint64_t t0;
     dm_err e;
 
     if (++t->ep == 0) {
         memset(t->iep, 0, c->n_items * sizeof *t->iep);
         memset(t->oep, 0, c->n_items * sizeof *t->oep);
+        memset(t->item_ep, 0, c->n_items * sizeof *t->item_ep);
+        memset(t->ct_ep, 0, c->n_cts * sizeof *t->ct_ep);
+        memset(t->key_ep, 0, c->n_keys * sizeof *t->key_ep);
         t->ep = 1;
     }
     view_reset(t, v0);
@@ -366,6 +450,14 @@ static void verify_party(vthread *t, uint32_t p)
         for (i = s->own_off[u]; i < s->own_off[u + 1]; i++)
             t->oep[s->own[i]] = t->ep;
     }
+    /* What to scan: everything, or (a plain user in a sample) only what it
+     * can know at all. */
+    if (local)
+        enumerate_local(t, p);
+    n_items = local ? t->n_item_l : c->n_items;
+    n_cts = local ? t->n_ct_l : c->n_cts;
+    n_keys = local ? t->n_key_l : c->n_keys;
+#define NTH(kind, q) (local ? t->kind##_l[q] : (uint32_t)(q))
 
     /* Reported reaches, replayed. */
     if (ar != NULL) {
@@ -393,36 +485,42 @@ static void verify_party(vthread *t, uint32_t p)
         }
     }
     /* Reaches the closure finds and the report omits. */
-    for (i = 0; i < c->n_items; i++)
-        if (t->iep[i] != t->ep && t->oep[i] != t->ep &&
-            dm_closure_knows(v0->cl, DM_FACT_ITEM, (uint32_t)i)) {
-            dm_why y = dm_closure_why(v0->cl, DM_FACT_ITEM, (uint32_t)i);
-            mismatch(t, p, DM_MISMATCH_UNREPORTED, (uint32_t)i,
-                     y.kind == DM_WHY_OPENED ? y.a : UINT32_MAX, UINT32_MAX);
+    for (j = 0; j < n_items; j++) {
+        uint32_t it = NTH(item, j);
+        if (t->iep[it] != t->ep && t->oep[it] != t->ep &&
+            dm_closure_knows(v0->cl, DM_FACT_ITEM, it)) {
+            dm_why y = dm_closure_why(v0->cl, DM_FACT_ITEM, it);
+            mismatch(t, p, DM_MISMATCH_UNREPORTED, it, y.kind == DM_WHY_OPENED ? y.a : UINT32_MAX,
+                     UINT32_MAX);
         }
+    }
 
     /* Ciphertexts the party knows but did not open. */
-    for (i = 0; i < c->n_cts; i++) {
+    for (j = 0; j < n_cts; j++) {
+        uint32_t i = NTH(ct, j);
         const dm_ct *x = &w->cts[i];
-        if (!dm_closure_knows(v0->cl, DM_FACT_CT, (uint32_t)i))
+        if (!dm_closure_knows(v0->cl, DM_FACT_CT, i))
             continue;
         if (dm_closure_knows(v0->cl, DM_FACT_KEY, x->under)) {
             int inner = x->inner_is_key ? dm_closure_knows(v0->cl, DM_FACT_KEY, x->inner)
                                         : dm_closure_knows(v0->cl, DM_FACT_ITEM, x->inner);
             if (!inner) /* the closure has the key and the ciphertext, not what is inside */
-                mismatch(t, p, DM_MISMATCH_OPENS, x->inner_is_key ? UINT32_MAX : x->inner,
-                         (uint32_t)i, x->under);
+                mismatch(t, p, DM_MISMATCH_OPENS, x->inner_is_key ? UINT32_MAX : x->inner, i,
+                         x->under);
             continue;
         }
-        t->cand[n_cand++] = (uint32_t)i;
+        t->cand[n_cand++] = i;
     }
+    if (local) /* keep the evenly spaced sample independent of discovery order */
+        qsort(t->cand, n_cand, sizeof *t->cand, cmp_u32);
 
     /* The keys the party has: known to the closure, or rebuilt from shares.
      * A sample skips them for a party with nothing left to try them on. */
     t->n_sym = t->n_kp = 0;
-    for (i = 0; i < c->n_keys && (!s->sample || n_cand > 0); i++) {
-        const dm_wkey *wk = &w->keys[i];
-        int has = dm_closure_knows(v0->cl, DM_FACT_KEY, (uint32_t)i);
+    for (i = 0; i < n_keys && (!s->sample || n_cand > 0); i++) {
+        uint32_t k = NTH(key, i);
+        const dm_wkey *wk = &w->keys[k];
+        int has = dm_closure_knows(v0->cl, DM_FACT_KEY, k);
         if (!has && wk->share_k > 0) {
             size_t got = 0;
             for (j = 0; j < wk->n_shares; j++)
@@ -432,9 +530,13 @@ static void verify_party(vthread *t, uint32_t p)
         if (!has)
             continue;
         if (wk->type == DM_KEY_KEYPAIR)
-            t->known_kp[t->n_kp++] = (uint32_t)i;
+            t->known_kp[t->n_kp++] = k;
         else
-            t->known_sym[t->n_sym++] = (uint32_t)i;
+            t->known_sym[t->n_sym++] = k;
+    }
+    if (local) {
+        qsort(t->known_kp, t->n_kp, sizeof *t->known_kp, cmp_u32);
+        qsort(t->known_sym, t->n_sym, sizeof *t->known_sym, cmp_u32);
     }
     /* Sample them (evenly), then obtain each one's bytes along its witness. */
     {
@@ -480,6 +582,7 @@ static void verify_party(vthread *t, uint32_t p)
             t->nonreaches++;
     }
     sodium_memzero(kb, sizeof kb);
+#undef NTH
 }
 
 static void *vwork(void *arg)
@@ -522,6 +625,14 @@ static dm_err vthread_init(vthread *t, vshared *s)
     }
     t->iep = dm_calloc(ni, sizeof *t->iep);
     t->oep = dm_calloc(ni, sizeof *t->oep);
+    t->item_ep = dm_calloc(ni, sizeof *t->item_ep);
+    t->ct_ep = dm_calloc(c->n_cts + 1, sizeof *t->ct_ep);
+    t->key_ep = dm_calloc(nk, sizeof *t->key_ep);
+    t->item_l = dm_calloc(ni, sizeof *t->item_l);
+    t->ct_l = dm_calloc(c->n_cts + 1, sizeof *t->ct_l);
+    t->key_l = dm_calloc(nk, sizeof *t->key_l);
+    if (!t->item_ep || !t->ct_ep || !t->key_ep || !t->item_l || !t->ct_l || !t->key_l)
+        return DM_ERR_NOMEM;
     t->known_sym = dm_calloc(nk, sizeof *t->known_sym);
     t->known_kp = dm_calloc(nk, sizeof *t->known_kp);
     t->cand = dm_calloc(c->n_cts + 1, sizeof *t->cand);
@@ -548,6 +659,12 @@ static void vthread_fini(vthread *t)
     }
     dm_free(t->iep);
     dm_free(t->oep);
+    dm_free(t->item_ep);
+    dm_free(t->ct_ep);
+    dm_free(t->key_ep);
+    dm_free(t->item_l);
+    dm_free(t->ct_l);
+    dm_free(t->key_l);
     dm_free(t->known_sym);
     dm_free(t->known_kp);
     dm_free(t->cand);
@@ -597,6 +714,55 @@ static dm_err build_owners(vshared *s)
         for (o = 0; o < w->items[i].n_owners; o++)
             if (w->items[i].owners[o] < w->n_users)
                 s->own[s->own_off[w->items[i].owners[o] + 1]++] = (uint32_t)i;
+    return DM_OK;
+}
+
+/* Plain users: not the `by` of any event and holding no declared key or
+ * share, so that they know only what their devices and stores give them
+ * (DESIGN.md "Who starts with what"). */
+static dm_err find_plain(vshared *s)
+{
+    const dm_world *w = s->w;
+    const dm_scenario *sc = w->sc;
+    size_t p, i, j;
+
+    s->plain = dm_calloc(w->n_parties + 1, 1);
+    if (s->plain == NULL)
+        return DM_ERR_NOMEM;
+    if (sc == NULL || w->user_first_dev == NULL || w->user_first_devstore == NULL ||
+        w->user_dk == NULL || w->group_gk == NULL)
+        return DM_OK;
+    for (p = w->n_providers + w->n_actors; p < w->n_parties; p++)
+        s->plain[p] = 1;
+    for (i = 0; i < sc->n_events; i++) {
+        const dm_event *ev = &sc->events[i];
+        uint32_t by;
+        switch (ev->kind) {
+        case DM_EVENT_ORDER:
+        case DM_EVENT_STEAL:
+        case DM_EVENT_BREACH:
+        case DM_EVENT_COMPROMISE:
+        case DM_EVENT_GHOST:
+            by = dm_world_party(w, ev->by);
+            if (by < w->n_parties)
+                s->plain[by] = 0;
+            break;
+        default:
+            break;
+        }
+    }
+    for (i = 0; i < sc->n_keys; i++) {
+        for (j = 0; j < sc->keys[i].n_holders; j++) {
+            uint32_t h = dm_world_party(w, sc->keys[i].holders[j]);
+            if (h < w->n_parties)
+                s->plain[h] = 0;
+        }
+        for (j = 0; j < sc->keys[i].n_shares; j++) {
+            uint32_t h = dm_world_party(w, sc->keys[i].share_holders[j]);
+            if (h < w->n_parties)
+                s->plain[h] = 0;
+        }
+    }
     return DM_OK;
 }
 
@@ -676,7 +842,8 @@ dm_err dm_crypto_verify(const dm_crypto *c, const dm_run *r, dm_verify_mode mode
     for (i = 0; i < r->n_actors; i++)
         if (r->actors[i].party < r->w->n_parties)
             s.actor_of[r->actors[i].party] = (int32_t)i;
-    if ((err = build_owners(&s)) != DM_OK || (err = choose_parties(&s)) != DM_OK)
+    if ((err = build_owners(&s)) != DM_OK || (err = find_plain(&s)) != DM_OK ||
+        (err = choose_parties(&s)) != DM_OK)
         goto out;
     if (nt > s.n_parties)
         nt = s.n_parties > 0 ? (unsigned)s.n_parties : 1u;
@@ -738,6 +905,7 @@ out:
     dm_free(s.actor_of);
     dm_free(s.own_off);
     dm_free(s.own);
+    dm_free(s.plain);
     dm_free(s.parties);
     dm_verification_free(v);
     return err;
