@@ -876,9 +876,9 @@ static void write_graph(const graph *g, FILE *out, uint64_t *order)
     put_str(out, lab);
     fputs(", labelloc=t, labeljust=l, rankdir=LR, fontname=\"Helvetica\", fontsize=13, "
           "fontcolor=\"" COL_TEXT "\", nodesep=0.25, ranksep=0.55, newrank=true];\n"
-          "  node [fontname=\"Helvetica\", fontsize=10, style=filled, color=\"#555555\", "
+          "  node [fontname=\"Helvetica\", fontsize=11, style=filled, color=\"#555555\", "
           "fontcolor=\"" COL_TEXT "\"];\n"
-          "  edge [fontname=\"Helvetica\", fontsize=8, color=\"" COL_LINE "\", "
+          "  edge [fontname=\"Helvetica\", fontsize=9, color=\"" COL_LINE "\", "
           "fontcolor=\"#555555\", arrowsize=0.7];\n",
           out);
     write_nodes(g, out, order);

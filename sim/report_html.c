@@ -16,7 +16,7 @@
 #define OWNERS_SHOWN 3
 
 /* Chart geometry (SVG user units). */
-#define CH_LABEL 90
+#define CH_LABEL 150
 #define CH_BAR 560
 #define CH_NUM 170
 #define CH_ROW 26
@@ -56,8 +56,14 @@ static const char css[] =
     "tr.more td{color:#666;font-style:italic}"
     ".cls{display:inline-block;padding:1px 10px;border-radius:12px;border:1px solid #0003;"
     "font-size:15px;white-space:nowrap}"
-    ".owner{background:#d9d9d9}.custodian{background:#9ecae1}.lawful{background:#a1d99b}"
-    ".collateral{background:#fdd49e}.unlawful{background:#fc9272}"
+    ".cls.owner{background:#d9d9d9}.cls.custodian{background:#9ecae1}"
+    ".cls.lawful{background:#a1d99b}.cls.collateral{background:#fdd49e}"
+    ".cls.unlawful{background:#fc9272}"
+    "table.reaches{table-layout:fixed}"
+    "table.reaches th:nth-child(1){width:27%}table.reaches th:nth-child(2){width:19%}"
+    "table.reaches th:nth-child(3){width:15%}"
+    "tr.r-collateral td:first-child{box-shadow:inset 5px 0 #f4a93c}"
+    "tr.r-unlawful td:first-child{box-shadow:inset 5px 0 #e0533f}"
     "dl.legend{display:grid;grid-template-columns:max-content 1fr;gap:6px 14px;margin:10px 0}"
     "dl.legend dd{margin:0}"
     ".via{color:#555;font-size:15px}"
@@ -334,7 +340,7 @@ static void write_actors(const dm_run *r, const dm_html_opts *o, FILE *out)
         for (j = 0; j < a->n_reaches && j < rows; j++) {
             const dm_reach *re = &a->reaches[j];
             uint32_t v;
-            fprintf(out, "<tr class=\"%s\"><td>", dm_class_name((dm_class)re->cls));
+            fprintf(out, "<tr class=\"r-%s\"><td>", dm_class_name((dm_class)re->cls));
             esc(out, w->items[re->item].name);
             fputs("</td><td>", out);
             write_owners(r, &w->items[re->item], out);
