@@ -536,6 +536,9 @@ static size_t skip_value(const char *t, size_t len, size_t p)
     return len;
 }
 
+/* Where cJSON stopped on its last failure (return_parse_end). */
+static size_t cjson_stop;
+
 /* Parse the value spanning [start, end) of a checked text, with offsets. */
 static dm_err parse_span(const char *text, size_t len, size_t start, size_t end, cJSON **out)
 {
@@ -545,8 +548,12 @@ static dm_err parse_span(const char *text, size_t len, size_t start, size_t end,
 
     json_oom = 0;
     n = cJSON_ParseWithLengthOpts(text + start, end - start, &stop, 0);
-    if (n == NULL)
+    if (n == NULL) {
+        cjson_stop = stop != NULL && stop >= text + start && stop <= text + end
+                         ? (size_t)(stop - text)
+                         : start;
         return json_oom ? DM_ERR_NOMEM : DM_ERR_SCENARIO;
+    }
     annotate(text, len, &pos, n);
     *out = n;
     return DM_OK;
@@ -689,7 +696,7 @@ static dm_err parse(const char *text, size_t len, const char *const *lazy, cJSON
         err = parse_span(text, len, start, len, &root);
     if (err == DM_ERR_SCENARIO) {
         /* The checker accepted what cJSON refused: a bug, but say where. */
-        err = dm_diag_add(diag, DM_SEV_ERROR, start, NULL, "invalid JSON");
+        err = dm_diag_add(diag, DM_SEV_ERROR, cjson_stop, NULL, "invalid JSON");
         if (err == DM_OK)
             err = DM_ERR_SCENARIO;
     }
