@@ -28,6 +28,7 @@ typedef struct dm_cli_command {
 int dm_cli_run(int argc, char **argv);
 int dm_cli_check(int argc, char **argv);
 int dm_cli_lesson(int argc, char **argv);
+int dm_cli_diff(int argc, char **argv);
 
 /* The full usage text (to stdout for --help). */
 void dm_cli_usage(FILE *f);

@@ -7,6 +7,7 @@ static const dm_cli_command commands[] = {
     {"run", dm_cli_run, "run a scenario and report who can read what"},
     {"check", dm_cli_check, "validate a scenario file only"},
     {"lesson", dm_cli_lesson, "narrate a scenario step by step"},
+    {"diff", dm_cli_diff, "compare what two scenarios let each actor read"},
 };
 
 int main(int argc, char **argv)
