@@ -68,11 +68,12 @@ typedef struct result {
     double peak_mib;         /* peak RSS over the pipeline's stages */
     double maxrss_mib;       /* ru_maxrss: the child's peak, bench-only stages included */
     uint64_t closure_edges;
-    double closure_rate;
+    double closure_rate;     /* edges / wall time of the closure (r->stats) */
+    double closure_rate_cpu; /* the same, the closure's wall time scaled by the run's cpu/wall */
     uint64_t bfs_edges;
-    double bfs_rate;
+    double bfs_rate, bfs_rate_cpu;
     uint64_t bfs_all_edges;  /* one BFS per party */
-    double bfs_all_rate;
+    double bfs_all_rate, bfs_all_rate_cpu;
     int crypto;              /* 1 when the crypto stage ran */
     double c_inst1, c_inst2, c_ver1, c_ver2, c_lib_share;
 } result;
@@ -144,6 +145,13 @@ typedef struct mark {
  * figure for the memory target.  Bench-only stages (the JSON parse timed
  * alone, the CSR baseline, crypto) are measured but not counted here. */
 static long pipeline_peak_kb, process_peak_kb;
+
+static double thread_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static double cpu_now(void)
 {
@@ -455,7 +463,7 @@ static void all_parties_bfs(const dm_run *r, const csr *g, uint8_t *visited, uin
 {
     srcs s = {NULL, 0, 0};
     uint64_t edges = 0;
-    double t = now();
+    double t = now(), c = thread_cpu_now();
     size_t p, i, n = r->w->n_parties;
     for (p = 0; p < n; p++) {
         size_t reached;
@@ -466,9 +474,11 @@ static void all_parties_bfs(const dm_run *r, const csr *g, uint8_t *visited, uin
             visited[queue[i]] = 0;
     }
     t = now() - t;
+    c = thread_cpu_now() - c;
     free(s.v);
     res->bfs_all_edges = edges;
     res->bfs_all_rate = t > 0 ? (double)edges / t : 0;
+    res->bfs_all_rate_cpu = c > 0 ? (double)edges / c : 0;
 }
 
 /* Build the CSR of r->w, BFS from the biggest actor's sources, repeated
@@ -481,7 +491,7 @@ static void bench_bfs(const dm_run *r, result *res)
     uint32_t *queue = NULL;
     uint32_t party = biggest_actor(r);
     mark t0;
-    double best = 0, total = 0, t_build;
+    double best = 0, best_cpu = 0, total = 0, t_build;
     uint64_t edges = 0;
     int reps = 0;
     char b1[32], b2[32], note[160];
@@ -499,15 +509,19 @@ static void bench_bfs(const dm_run *r, result *res)
     if (!visited || !queue || !s.n)
         goto out;
     while (reps < 20 && (reps < 3 || total < 0.3)) {
-        double t;
+        double t, c;
+        size_t reached;
         memset(visited, 0, g.n);
         t = now();
-        size_t reached;
+        c = thread_cpu_now();
         edges = csr_bfs(&g, s.v, s.n, visited, queue, &reached);
+        c = thread_cpu_now() - c;
         t = now() - t;
         total += t;
         if (reps == 0 || t < best)
             best = t;
+        if (reps == 0 || c < best_cpu)
+            best_cpu = c;
         reps++;
     }
     memset(visited, 0, g.n);
@@ -515,19 +529,21 @@ static void bench_bfs(const dm_run *r, result *res)
     st = stage_end(t0);
     res->bfs_edges = edges;
     res->bfs_rate = best > 0 ? (double)edges / best : 0;
+    res->bfs_rate_cpu = best_cpu > 0 ? (double)edges / best_cpu : 0;
     snprintf(note, sizeof note, "build %.3f s; %u nodes, %s edges; from %s (%zu sources)",
              t_build, g.n, human((double)g.m, b1, sizeof b1),
              dm_world_party_id(r->w, party), s.n);
     row_stage("csr build+bfs", st, note);
-    snprintf(note, sizeof note, "%sedges in %.4f s (best of %d): %sedges/s",
-             human((double)edges, b1, sizeof b1), best, reps,
-             human(res->bfs_rate, b2, sizeof b2));
-    row("  bfs", best, -1, -1, -1, note);
+    snprintf(note, sizeof note, "%sedges, best of %d: %sedges/s",
+             human((double)edges, b1, sizeof b1), reps, human(res->bfs_rate, b2, sizeof b2));
+    row("  bfs", best, best_cpu, -1, -1, note);
     snprintf(note, sizeof note, "%sedges: %sedges/s (one BFS per party, %zu parties)",
              human((double)res->bfs_all_edges, b1, sizeof b1),
              human(res->bfs_all_rate, b2, sizeof b2), r->w->n_parties);
-    row("  bfs, every party", res->bfs_all_rate > 0 ? (double)res->bfs_all_edges / res->bfs_all_rate : 0,
-        -1, -1, -1, note);
+    row("  bfs, every party",
+        res->bfs_all_rate > 0 ? (double)res->bfs_all_edges / res->bfs_all_rate : 0,
+        res->bfs_all_rate_cpu > 0 ? (double)res->bfs_all_edges / res->bfs_all_rate_cpu : 0, -1,
+        -1, note);
 out:
     free(visited);
     free(queue);
@@ -775,6 +791,14 @@ static void run_one(const spec *sp, const config *cfg, result *res)
     res->closure_edges = r->stats.closure_edges;
     res->closure_rate =
         r->stats.t_closure > 0 ? (double)r->stats.closure_edges / r->stats.t_closure : 0;
+    {
+        /* r->stats are wall times: on a busy machine, scale them by the
+         * share of the run's wall time it had a CPU (the run is one thread). */
+        double share = s_run.t > 0 ? s_run.cpu / s_run.t : 1;
+        if (share > 1)
+            share = 1;
+        res->closure_rate_cpu = share > 0 ? res->closure_rate / share : 0;
+    }
     snprintf(note, sizeof note,
              "dm_run_scenario; %zu ciphertexts, %zu deposits, %zu actors listed; %zu warnings",
              r->w->n_cts, r->w->n_deposits, r->n_actors, diag.n_warnings);
@@ -785,7 +809,9 @@ static void run_one(const spec *sp, const config *cfg, result *res)
              human((double)r->stats.closure_edges, b1, sizeof b1),
              human((double)r->stats.closure_nodes, b2, sizeof b2),
              human(res->closure_rate, b3, sizeof b3));
-    row("  closure", r->stats.t_closure, -1, -1, -1, note);
+    row("  closure", r->stats.t_closure,
+        res->closure_rate_cpu > 0 ? (double)r->stats.closure_edges / res->closure_rate_cpu : -1,
+        -1, -1, note);
     row("  exposure", r->stats.t_exposure, -1, -1, -1, NULL);
     row("  other", s_run.t - r->stats.t_expand - r->stats.t_timeline - r->stats.t_closure -
                        r->stats.t_exposure, -1, -1, -1, "counterfactual, steps, bookkeeping");
@@ -815,13 +841,17 @@ static void run_one(const spec *sp, const config *cfg, result *res)
 
     res->t_e2e = res->t_read + res->t_load + res->t_run + res->t_report;
     bench_bfs(r, res);
-    if (res->bfs_rate > 0 && res->closure_rate > 0) {
-        snprintf(note, sizeof note, "closure %sedges/s vs bfs %sedges/s",
-                 human(res->closure_rate, b1, sizeof b1), human(res->bfs_rate, b2, sizeof b2));
-        printf("  %-22s %10.0f%%  %s; every-party bfs %sedges/s: %.0f%%\n", "closure / bfs",
-               100.0 * res->closure_rate / res->bfs_rate, note,
-               human(res->bfs_all_rate, b3, sizeof b3),
-               res->bfs_all_rate > 0 ? 100.0 * res->closure_rate / res->bfs_all_rate : 0.0);
+    if (res->bfs_rate_cpu > 0 && res->closure_rate_cpu > 0) {
+        /* Per CPU second: neither side is then charged for other processes. */
+        snprintf(note, sizeof note, "per cpu second: closure %sedges/s, bfs %sedges/s, ",
+                 human(res->closure_rate_cpu, b1, sizeof b1),
+                 human(res->bfs_rate_cpu, b2, sizeof b2));
+        printf("  %-22s %10.0f%% %10.0f%%  %severy-party bfs %sedges/s (%.0f%%)\n",
+               "closure / bfs", 100.0 * res->closure_rate / res->bfs_rate,
+               100.0 * res->closure_rate_cpu / res->bfs_rate_cpu, note,
+               human(res->bfs_all_rate_cpu, b3, sizeof b3),
+               res->bfs_all_rate_cpu > 0 ? 100.0 * res->closure_rate_cpu / res->bfs_all_rate_cpu
+                                         : 0.0);
     }
 
 #ifdef HAVE_CRYPTO
@@ -1133,38 +1163,42 @@ int main(int argc, char **argv)
                 r1m = &res[i];
             if (specs[i].cohorts)
                 rco = &res[i];
-            if (!specs[i].cohorts && res[i].bfs_rate > 0 &&
+            if (!specs[i].cohorts && res[i].bfs_rate_cpu > 0 && res[i].closure_rate_cpu > 0 &&
                 (!rbig || specs[i].users > rbig->users))
                 rbig = &res[i];
         }
+        /* Times are judged on CPU seconds: the pipeline is one thread, so
+         * they equal wall time on an idle machine and are not inflated by
+         * other processes on a busy one.  Wall time is printed beside. */
         if (r1m)
-            snprintf(fig, sizeof fig, "%.2f s wall, %.2f s cpu", r1m->t_e2e, r1m->cpu_e2e);
+            snprintf(fig, sizeof fig, "%.2f s cpu (%.2f s wall)", r1m->cpu_e2e, r1m->t_e2e);
         else
             snprintf(fig, sizeof fig, "not run");
         verdict("10^6 explicit users end to end <= 15 s (one core)", r1m != NULL,
-                r1m && r1m->t_e2e <= TARGET_E2E_1M_S, fig);
+                r1m && r1m->cpu_e2e <= TARGET_E2E_1M_S, fig);
         snprintf(fig, sizeof fig, r1m ? "%.0f MiB peak RSS" : "not run",
                  r1m ? r1m->peak_mib : 0.0);
         verdict("10^6 explicit users peak memory <= 4 GB", r1m != NULL,
                 r1m && r1m->peak_mib <= TARGET_PEAK_1M_MIB, fig);
         if (rco)
-            snprintf(fig, sizeof fig, "%.3f ms wall, %.3f ms cpu", rco->t_e2e * 1e3,
-                     rco->cpu_e2e * 1e3);
+            snprintf(fig, sizeof fig, "%.3f ms cpu (%.3f ms wall)", rco->cpu_e2e * 1e3,
+                     rco->t_e2e * 1e3);
         else
             snprintf(fig, sizeof fig, "not run");
         verdict("10^9 people as cohorts end to end <= 1 s", rco != NULL,
-                rco && rco->t_e2e <= TARGET_COHORT_S, fig);
+                rco && rco->cpu_e2e <= TARGET_COHORT_S, fig);
         if (rbig) {
             char b1[32], b2[32];
-            snprintf(fig, sizeof fig, "%.0f%% (%sedges/s vs %sedges/s, %" PRIu64 " users)",
-                     100.0 * rbig->closure_rate / rbig->bfs_rate,
-                     human(rbig->closure_rate, b1, sizeof b1), human(rbig->bfs_rate, b2, sizeof b2),
-                     rbig->users);
+            snprintf(fig, sizeof fig,
+                     "%.0f%% (%sedges vs %sedges per cpu second, %" PRIu64 " users)",
+                     100.0 * rbig->closure_rate_cpu / rbig->bfs_rate_cpu,
+                     human(rbig->closure_rate_cpu, b1, sizeof b1),
+                     human(rbig->bfs_rate_cpu, b2, sizeof b2), rbig->users);
         } else {
             snprintf(fig, sizeof fig, "not measured");
         }
         verdict("closure >= 50% of plain CSR BFS edges/s", rbig != NULL,
-                rbig && rbig->closure_rate >= TARGET_CLOSURE_RATIO * rbig->bfs_rate, fig);
+                rbig && rbig->closure_rate_cpu >= TARGET_CLOSURE_RATIO * rbig->bfs_rate_cpu, fig);
     }
     for (i = 0; i < n_specs; i++)
         if (res[i].ok && res[i].crypto)
