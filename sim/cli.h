@@ -29,6 +29,7 @@ int dm_cli_run(int argc, char **argv);
 int dm_cli_check(int argc, char **argv);
 int dm_cli_lesson(int argc, char **argv);
 int dm_cli_diff(int argc, char **argv);
+int dm_cli_trials(int argc, char **argv);
 
 /* The full usage text (to stdout for --help). */
 void dm_cli_usage(FILE *f);

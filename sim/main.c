@@ -8,6 +8,7 @@ static const dm_cli_command commands[] = {
     {"check", dm_cli_check, "validate a scenario file only"},
     {"lesson", dm_cli_lesson, "narrate a scenario step by step"},
     {"diff", dm_cli_diff, "compare what two scenarios let each actor read"},
+    {"trials", dm_cli_trials, "Monte Carlo over the events' probabilities"},
 };
 
 int main(int argc, char **argv)
