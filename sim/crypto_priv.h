@@ -59,6 +59,13 @@ static inline uint64_t dm_crypto_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static inline uint64_t dm_crypto_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* Run `stmt` (a libsodium or libgfshare call) and add its time to clk. */
 #define DM_TIMED(clk, stmt)                                   \
     do {                                                      \

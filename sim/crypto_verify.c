@@ -77,7 +77,7 @@ typedef struct vthread {
     dm_mismatch *list;
     size_t n_list, cap_list;
     dm_crypto_clock clk;
-    uint64_t busy_ns, closure_ns;
+    uint64_t busy_ns, cpu_ns, closure_ns;
     unsigned depth;
 } vthread;
 
@@ -589,7 +589,7 @@ static void *vwork(void *arg)
 {
     vthread *t = arg;
     vshared *s = t->s;
-    uint64_t t0 = dm_crypto_now_ns();
+    uint64_t t0 = dm_crypto_now_ns(), c0 = dm_crypto_cpu_ns();
 
     for (;;) {
         size_t i = __atomic_fetch_add(&s->next, 1, __ATOMIC_RELAXED);
@@ -598,6 +598,7 @@ static void *vwork(void *arg)
         verify_party(t, s->parties[i]);
     }
     t->busy_ns += dm_crypto_now_ns() - t0;
+    t->cpu_ns += dm_crypto_cpu_ns() - c0;
     return NULL;
 }
 
@@ -875,6 +876,9 @@ dm_err dm_crypto_verify(const dm_crypto *c, const dm_run *r, dm_verify_mode mode
         v->stats.lib_ns += ts[t].clk.lib_ns;
         v->stats.lib_calls += ts[t].clk.lib_calls;
         v->stats.closure_ns += ts[t].closure_ns;
+        v->stats.cpu_ns += ts[t].cpu_ns;
+        if (ts[t].cpu_ns > v->stats.span_ns)
+            v->stats.span_ns = ts[t].cpu_ns;
         total_list += ts[t].n_list;
     }
     if (total_list > 0) {

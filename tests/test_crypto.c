@@ -297,6 +297,8 @@ START_TEST(test_stats)
     ck_assert_uint_gt(s->wall_ns, 0);
     ck_assert_uint_gt(s->lib_ns, 0);
     ck_assert_uint_le(s->lib_ns, s->busy_ns);
+    ck_assert_uint_gt(s->cpu_ns, 0);
+    ck_assert_uint_le(s->span_ns, s->cpu_ns);
     /* 4 keys: 2 kdf + 2 (kdf, seed_keypair); 3 shares: kdf, init, setsecret,
      * 3 getshare, free; 5 cts: nonce kdf each, 2 box (kdf, keypair, easy) +
      * 3 AEAD. */

@@ -27,6 +27,9 @@ typedef struct dm_crypto_stats {
     uint64_t lib_ns;         /* sum over workers of time inside libsodium/libgfshare calls */
     uint64_t lib_calls;      /* number of such calls timed */
     uint64_t closure_ns;     /* verify: sum over workers of time in dm_closure_compute */
+    uint64_t cpu_ns;         /* sum over workers of their CPU time (thread clock) */
+    uint64_t span_ns;        /* the largest worker's CPU time: cpu_ns of a 1-thread run over
+                                span_ns of a 2-thread run is the speed-up a quiet machine gives */
 } dm_crypto_stats;
 
 /* Real keys and ciphertexts of one world.  Secret bytes (master key, keys,
