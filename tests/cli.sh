@@ -137,7 +137,9 @@ expect_err "check prints warnings" "warning:"
 run "$D" run $S --seed 1
 expect_rc "run" 0
 expect_out "run headline" "HEADLINE"
-expect_empty "run with --seed: quiet stderr" err
+# With --seed no seed is drawn: stderr holds only the demo's one warning.
+if grep -q "seed" "$T/err"; then bad "run with --seed: a seed line on stderr"; else ok; fi
+expect_err "run with --seed: the extraterritorial warning" "extraterritorial order"
 cp "$T/out" "$T/seed1.txt"
 run "$D" run $S
 expect_rc "run without seed" 0
@@ -156,16 +158,16 @@ expect_rc "verify off" 0
 expect_out "verify off said" "Not verified by decryption (--verify off)."
 run "$D" run $S --seed 1 --at 3 --threads 2
 expect_rc "at 3" 0
-expect_out "at 3" "after t=3 (3 of 7 events applied)"
+expect_out "at 3" "after t=3 (3 of 8 events applied)"
 
 # --- explain ---------------------------------------------------------------
 run "$D" run $S --explain mallory:alice/backup
 expect_rc "explain" 0
-expect_out "explain header" "How mallory reads alice/backup after t=6:"
+expect_out "explain header" "How mallory reads alice/backup after t=7:"
 expect_out "explain class" "Class: unlawful: the path runs through key-theft (theft)."
 run "$D" run $S --explain eve:alice/backup
 expect_rc "explain out of reach" 0
-expect_out "explain out of reach" "eve cannot read alice/backup after t=6."
+expect_out "explain out of reach" "eve cannot read alice/backup after t=7."
 usage "explain unknown actor" 'unknown actor "malory" (did you mean "mallory"?)' run $S --explain malory:alice/backup
 usage "explain unknown item" 'unknown item "backup" (did you mean "alice/backup"?)' run $S --explain mallory:backup
 
