@@ -228,6 +228,10 @@ static dm_err find_holders(graph *g)
         }
     for (i = 0; i < w->n_providers; i++)
         g->holder[w->provider_hsm[i]] = (uint32_t)i;
+    /* A ghost key is its authority's (made by the ghost event). */
+    for (i = 0; i < w->n_actors; i++)
+        if (w->actor_ghost[i] != NONE)
+            g->holder[w->actor_ghost[i]] = (uint32_t)(w->n_providers + i);
     for (i = 0; i < s->n_users; i++)
         for (d = 0; d < s->users[i].devices && w->user_first_dev[i] != NONE; d++)
             g->holder[w->user_first_dev[i] + d] = user_party(w, (uint32_t)i);
