@@ -497,19 +497,19 @@ static void verify_party(vthread *t, uint32_t p)
 
     /* Ciphertexts the party knows but did not open. */
     for (j = 0; j < n_cts; j++) {
-        uint32_t i = NTH(ct, j);
-        const dm_ct *x = &w->cts[i];
-        if (!dm_closure_knows(v0->cl, DM_FACT_CT, i))
+        uint32_t id = NTH(ct, j);
+        const dm_ct *x = &w->cts[id];
+        if (!dm_closure_knows(v0->cl, DM_FACT_CT, id))
             continue;
         if (dm_closure_knows(v0->cl, DM_FACT_KEY, x->under)) {
             int inner = x->inner_is_key ? dm_closure_knows(v0->cl, DM_FACT_KEY, x->inner)
                                         : dm_closure_knows(v0->cl, DM_FACT_ITEM, x->inner);
             if (!inner) /* the closure has the key and the ciphertext, not what is inside */
-                mismatch(t, p, DM_MISMATCH_OPENS, x->inner_is_key ? UINT32_MAX : x->inner, i,
+                mismatch(t, p, DM_MISMATCH_OPENS, x->inner_is_key ? UINT32_MAX : x->inner, id,
                          x->under);
             continue;
         }
-        t->cand[n_cand++] = i;
+        t->cand[n_cand++] = id;
     }
     if (local) /* keep the evenly spaced sample independent of discovery order */
         qsort(t->cand, n_cand, sizeof *t->cand, cmp_u32);
