@@ -548,6 +548,64 @@ START_TEST(test_verify_catches_false_reach)
 }
 END_TEST
 
+START_TEST(test_verify_catches_graph_lie)
+{
+    /* After instantiation, the world claims carol's diary lies under
+     * bob.dk (which cloud derives) while its bytes are under carol.dk, and
+     * the report agrees with the lie.  Only real decryption can tell:
+     * cloud's replay fails, and carol's own key opens a ciphertext her
+     * closure says she cannot open. */
+    fixture f;
+    dm_verification *v = NULL;
+    dm_run copy;
+    dm_actor_result *acts;
+    dm_reach *rs;
+    uint32_t cloud, carol, diary, bob_dk, carol_dk;
+    size_t a;
+
+    fx_open(&f, SPLIT, sizeof SPLIT - 1, 2);
+    cloud = party_of(f.r->w, "cloud");
+    carol = party_of(f.r->w, "carol");
+    diary = item_of(f.r->w, "carol/diary");
+    bob_dk = f.r->w->user_dk[1];
+    carol_dk = f.r->w->user_dk[2];
+    ck_assert_uint_eq(f.r->w->cts[diary].under, carol_dk);
+    f.r->w->cts[diary].under = bob_dk;
+    ck_assert_int_eq(dm_world_index(f.r->w), DM_OK);
+
+    a = actor_index(f.r, cloud);
+    acts = malloc(f.r->n_actors * sizeof *acts);
+    rs = malloc((f.r->actors[a].n_reaches + 1) * sizeof *rs);
+    ck_assert_ptr_nonnull(acts);
+    ck_assert_ptr_nonnull(rs);
+    memcpy(acts, f.r->actors, f.r->n_actors * sizeof *acts);
+    memcpy(rs, acts[a].reaches, acts[a].n_reaches * sizeof *rs);
+    memset(&rs[acts[a].n_reaches], 0, sizeof *rs);
+    rs[acts[a].n_reaches].item = diary;
+    acts[a].reaches = rs;
+    acts[a].n_reaches++;
+    copy = *f.r;
+    copy.actors = acts;
+
+    ck_assert_int_eq(dm_crypto_verify(f.c, &copy, DM_VERIFY_ALL, 2, &v), DM_ERR_MISMATCH);
+    ck_assert_uint_eq(v->mismatches, 2);
+    ck_assert_uint_eq(v->n_list, 2);
+    ck_assert_uint_eq(v->list[0].party, cloud);
+    ck_assert_int_eq(v->list[0].kind, DM_MISMATCH_REACH_FAILS);
+    ck_assert_uint_eq(v->list[0].item, diary);
+    ck_assert_uint_eq(v->list[0].ct, diary);
+    ck_assert_uint_eq(v->list[1].party, carol);
+    ck_assert_int_eq(v->list[1].kind, DM_MISMATCH_OPENS);
+    ck_assert_uint_eq(v->list[1].item, diary);
+    ck_assert_uint_eq(v->list[1].ct, diary);
+    ck_assert_uint_eq(v->list[1].key, carol_dk);
+    dm_verification_free(v);
+    free(rs);
+    free(acts);
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(test_verify_other_world)
 {
     fixture a, b;
@@ -723,6 +781,7 @@ crypto_suite(void)
     tc = tcase_create("corrupted");
     tcase_add_test(tc, test_verify_catches_dropped_reach);
     tcase_add_test(tc, test_verify_catches_false_reach);
+    tcase_add_test(tc, test_verify_catches_graph_lie);
     suite_add_tcase(s, tc);
 
     return s;
