@@ -77,9 +77,7 @@ int dm_cli_exit_code(dm_err e)
     case DM_ERR_SCENARIO:
     case DM_ERR_USAGE:
         return DM_EXIT_USAGE;
-    case DM_ERR_LIMIT:
-        return DM_EXIT_USAGE;
-    default: return DM_EXIT_FAIL;
+    default: return DM_EXIT_FAIL; /* DM_ERR_LIMIT too (diag.h, README "Exit codes") */
     }
 }
 
