@@ -78,6 +78,7 @@ typedef struct sim {
     uint8_t *prot;            /* per user: protection now */
     uint64_t *scope_mask;     /* per user: orders/ghosts whose scope held it */
     uint64_t *lawful_mask;    /* ... and whose authority's region was its region */
+    uint8_t *simple;          /* per user: provably reaches only its own items */
     uint32_t *active;         /* backdoor and downgrade events in force */
     size_t n_active;
     pairset wrapped;
@@ -94,6 +95,7 @@ static void sim_free(sim *m)
     dm_free(m->scope_mask);
     dm_free(m->lawful_mask);
     dm_free(m->active);
+    dm_free(m->simple);
     dm_free(m->wrapped.slot);
 }
 
@@ -235,6 +237,7 @@ static dm_err play_order(sim *m, uint32_t ei)
     uint32_t rank = m->c->order_rank[ei];
     uint8_t *want = NULL, *lead = NULL;
     dm_id aregion = s->actors[ev->by.idx].region;
+    dm_closure *legal;
     size_t i, j;
     dm_err e = DM_ERR_NOMEM;
     store = dm_world_party_store(w, auth);
@@ -250,21 +253,29 @@ static dm_err play_order(sim *m, uint32_t ei)
         for (j = 0; j < w->items[i].n_owners; j++)
             if ((m->scope_mask[w->items[i].owners[j]] >> rank) & 1)
                 want[i] = 1;
-    /* c: everything the provider derives; c2: without stolen knowledge. */
-    if ((e = dm_closure_run(m->c, prov, ei, DM_FILTER_ALL, 0)) != DM_OK ||
-        (e = dm_closure_run(m->c2, prov, ei, DM_FILTER_LEGAL, 0)) != DM_OK)
+    /* c: everything the provider derives; legal: the same without stolen
+     * knowledge (c itself when the provider has none). */
+    if ((e = dm_closure_run(m->c, prov, ei, DM_FILTER_ALL, 0)) != DM_OK)
         goto out;
+    legal = m->c;
+    if (m->c->saw_unlawful) {
+        if (!m->c2 && (e = dm_closure_new(w, &m->c2)) != DM_OK)
+            goto out;
+        if ((e = dm_closure_run(m->c2, prov, ei, DM_FILTER_LEGAL, 0)) != DM_OK)
+            goto out;
+        legal = m->c2;
+    }
     if (ev->demand == DM_DEMAND_DATA) {
         for (i = 0; i < w->n_items; i++) {
             dm_fact_kind kind = DM_FACT_ITEM;
             dm_tag tag = DM_TAG_ORDER;
             if (!want[i])
                 continue;
-            if (dm_closure_knows(m->c2, DM_FACT_ITEM, (uint32_t)i))
+            if (dm_closure_knows(legal, DM_FACT_ITEM, (uint32_t)i))
                 ;
             else if (dm_closure_knows(m->c, DM_FACT_ITEM, (uint32_t)i))
                 tag = DM_TAG_UNLAWFUL;
-            else if (dm_closure_knows(m->c2, DM_FACT_CT, (uint32_t)i))
+            else if (dm_closure_knows(legal, DM_FACT_CT, (uint32_t)i))
                 kind = DM_FACT_CT;
             else if (dm_closure_knows(m->c, DM_FACT_CT, (uint32_t)i)) {
                 kind = DM_FACT_CT;
@@ -284,7 +295,7 @@ static dm_err play_order(sim *m, uint32_t ei)
             dm_tag tag = DM_TAG_ORDER;
             if (!lead[i])
                 continue;
-            if (dm_closure_knows(m->c2, DM_FACT_KEY, (uint32_t)i))
+            if (dm_closure_knows(legal, DM_FACT_KEY, (uint32_t)i))
                 ;
             else if (dm_closure_knows(m->c, DM_FACT_KEY, (uint32_t)i))
                 tag = DM_TAG_UNLAWFUL;
@@ -295,10 +306,10 @@ static dm_err play_order(sim *m, uint32_t ei)
         }
         for (i = 0; i < w->n_shares; i++) {
             dm_tag tag = DM_TAG_ORDER;
-            if (!lead[w->shares[i].key] || dm_closure_knows(m->c2, DM_FACT_KEY, w->shares[i].key) ||
+            if (!lead[w->shares[i].key] || dm_closure_knows(legal, DM_FACT_KEY, w->shares[i].key) ||
                 dm_closure_knows(m->c, DM_FACT_KEY, w->shares[i].key))
                 continue; /* the whole key is handed over already */
-            if (dm_closure_knows(m->c2, DM_FACT_SHARE, (uint32_t)i))
+            if (dm_closure_knows(legal, DM_FACT_SHARE, (uint32_t)i))
                 ;
             else if (dm_closure_knows(m->c, DM_FACT_SHARE, (uint32_t)i))
                 tag = DM_TAG_UNLAWFUL;
@@ -350,6 +361,7 @@ static dm_err play_ghost(sim *m, uint32_t ei)
 static dm_err sim_init(sim *m, const dm_scenario *s, dm_diag *diag, double *t_expand)
 {
     size_t i, nu = s->n_users ? s->n_users : 1;
+    uint8_t *dyn;
     double t0 = now();
     dm_err e;
     memset(m, 0, sizeof *m);
@@ -369,11 +381,24 @@ static dm_err sim_init(sim *m, const dm_scenario *s, dm_diag *diag, double *t_ex
         m->region[i] = s->users[i].region;
         m->prot[i] = (uint8_t)s->users[i].protection;
     }
-    /* Remember the preset wraps, so the timeline does not make them again. */
+    /* Remember the wraps the timeline could make again: those under a key
+     * a backdoor names or under the hsm of a provider that downgrades. */
+    if (!(dyn = dm_calloc(m->w->n_keys ? m->w->n_keys : 1, 1)))
+        return DM_ERR_NOMEM;
+    for (i = 0; i < s->n_events; i++) {
+        if (s->events[i].kind == DM_EVENT_BACKDOOR)
+            dyn[dm_world_key(m->w, s->events[i].key)] = 1;
+        if (s->events[i].kind == DM_EVENT_DOWNGRADE)
+            dyn[m->w->provider_hsm[s->events[i].provider]] = 1;
+    }
     for (i = m->w->n_items; i < m->w->n_cts; i++)
-        if (pairset_add(&m->wrapped, m->w->cts[i].inner, m->w->cts[i].under) < 0)
+        if (dyn[m->w->cts[i].under] &&
+            pairset_add(&m->wrapped, m->w->cts[i].inner, m->w->cts[i].under) < 0) {
+            dm_free(dyn);
             return DM_ERR_NOMEM;
-    if ((e = dm_closure_new(m->w, &m->c)) != DM_OK || (e = dm_closure_new(m->w, &m->c2)) != DM_OK)
+        }
+    dm_free(dyn);
+    if ((e = dm_closure_new(m->w, &m->c)) != DM_OK)
         return e;
     return DM_OK;
 }
@@ -443,6 +468,37 @@ static dm_err sim_play(sim *m, uint32_t bound)
     }
     m->t_timeline += now() - t0;
     return e;
+}
+
+/* A user that holds only its device keys, does nothing, has an empty own
+ * store and no explicit item or wrap on its devices reaches exactly its own
+ * items: presets put on a device only the owner's items and wraps of the
+ * owner's keys, and the timeline deposits nothing there.  Such users need no
+ * closure (a million users cost none each).  Deposits only grow, so this
+ * holds at every earlier step too. */
+static dm_err find_simple_users(sim *m)
+{
+    const dm_world *w = m->w;
+    const dm_scenario *s = m->s;
+    const dm_closure *c = m->c;
+    size_t u, i, j;
+    if (!(m->simple = dm_calloc(w->n_users ? w->n_users : 1, 1)))
+        return DM_ERR_NOMEM;
+    for (u = 0; u < w->n_users; u++) {
+        uint32_t p = (uint32_t)(w->n_providers + w->n_actors + u);
+        m->simple[u] = c->held_off[p + 1] - c->held_off[p] == s->users[u].devices &&
+                       c->hshare_off[p + 1] == c->hshare_off[p] && c->ev_off[p + 1] == c->ev_off[p] &&
+                       w->stores[p].n == 0;
+    }
+    for (i = 0; i < s->n_items; i++)
+        for (j = 0; j < s->items[i].n_at; j++)
+            if (s->items[i].at[j].device)
+                m->simple[s->items[i].at[j].owner.idx] = 0;
+    for (i = 0; i < s->n_wraps; i++)
+        for (j = 0; j < s->wraps[i].n_at; j++)
+            if (s->wraps[i].at[j].device)
+                m->simple[s->wraps[i].at[j].owner.idx] = 0;
+    return DM_OK;
 }
 
 /* ---- Classification of one actor's reaches ---- */
@@ -549,6 +605,10 @@ static dm_err classify(sim *m, scratch *sc, uint32_t party, uint32_t bound, int 
     uint64_t used = 0;
     dm_err e;
     sc->n_list = 0;
+    *n_foreign = 0;
+    if (!owners && party >= w->n_providers + w->n_actors && m->simple &&
+        m->simple[party - w->n_providers - w->n_actors])
+        return DM_OK;
     if ((e = dm_closure_run(c, party, bound, DM_FILTER_ALL, 0)) != DM_OK)
         return e;
     saw_order = c->saw_order;
@@ -803,14 +863,18 @@ dm_err dm_run_scenario(const dm_scenario *s, const dm_run_opts *opts, dm_run **o
     r->bound = bound;
     r->at = opts->has_at ? opts->at : (s->n_events ? s->events[s->n_events - 1].at : 0);
     if ((e = sim_init(&m, s, diag, &r->stats.t_expand)) != DM_OK ||
-        (e = sim_play(&m, bound)) != DM_OK)
+        (e = sim_play(&m, bound)) != DM_OK || (e = find_simple_users(&m)) != DM_OK)
         goto out;
+    dm_closure_free(m.c2); /* only orders need it */
+    m.c2 = NULL;
     if ((e = dm_scenario_counterfactual(s, &r->cf_sc)) != DM_OK)
         goto out;
     cf_bound = bound_at(r->cf_sc, opts->has_at, opts->at);
     if ((e = sim_init(&cf, r->cf_sc, NULL, &r->stats.t_expand)) != DM_OK ||
-        (e = sim_play(&cf, cf_bound)) != DM_OK)
+        (e = sim_play(&cf, cf_bound)) != DM_OK || (e = find_simple_users(&cf)) != DM_OK)
         goto out;
+    dm_closure_free(cf.c2);
+    cf.c2 = NULL;
     if ((e = evaluate(&m, bound, opts->owners, r, &r->with, &r->stats)) != DM_OK ||
         (e = evaluate(&cf, cf_bound, 0, NULL, &r->without, &r->stats)) != DM_OK)
         goto out;

@@ -158,9 +158,26 @@ dm_err dm_world_deposit(dm_world *w, uint32_t store, dm_fact_kind kind, uint32_t
         if (!nd)
             return DM_ERR_NOMEM;
         w->deposits = nd;
+        if (w->building) {
+            uint32_t *ns = dm_reallocarray(w->deposit_store, nc, sizeof *ns);
+            if (!ns)
+                return DM_ERR_NOMEM;
+            w->deposit_store = ns;
+        }
         w->cap_deposits = nc;
     }
-    if (st->n == st->cap) {
+    if (w->building) { /* sorted into per-store slices at the end of the build */
+        w->deposit_store[w->n_deposits] = store;
+    } else if (st->cap == 0) { /* leave the static slice (maybe empty): own copy */
+        uint32_t nc = st->n ? st->n * 2 : 4, *nd = dm_malloc(nc * sizeof *nd);
+        if (!nd)
+            return DM_ERR_NOMEM;
+        if (st->n)
+            memcpy(nd, st->deposits, st->n * sizeof *nd);
+        st->deposits = nd;
+        st->cap = nc;
+    }
+    if (!w->building && st->n == st->cap) {
         uint32_t nc = st->cap ? st->cap * 2 : 4;
         uint32_t *nd = dm_reallocarray(st->deposits, nc, sizeof *nd);
         if (!nd)
@@ -174,7 +191,36 @@ dm_err dm_world_deposit(dm_world *w, uint32_t store, dm_fact_kind kind, uint32_t
     d->tag = (uint8_t)tag;
     d->tag_event = tag_event;
     d->seq = seq;
-    st->deposits[st->n++] = (uint32_t)w->n_deposits++;
+    if (!w->building)
+        st->deposits[st->n++] = (uint32_t)w->n_deposits;
+    w->n_deposits++;
+    return DM_OK;
+}
+
+/* End of the build: one counting sort puts every store's deposits, in
+ * order, into one array (stores borrow their slice: cap 0). */
+static dm_err seal_stores(dm_world *w)
+{
+    size_t i, total = 0;
+    w->building = 0;
+    for (i = 0; i < w->n_stores; i++)
+        w->stores[i].n = 0;
+    for (i = 0; i < w->n_deposits; i++)
+        w->stores[w->deposit_store[i]].n++;
+    if (!(w->static_deposits = dm_malloc((w->n_deposits ? w->n_deposits : 1) * sizeof(uint32_t))))
+        return DM_ERR_NOMEM;
+    for (i = 0; i < w->n_stores; i++) {
+        w->stores[i].deposits = w->static_deposits + total;
+        w->stores[i].cap = 0;
+        total += w->stores[i].n;
+        w->stores[i].n = 0;
+    }
+    for (i = 0; i < w->n_deposits; i++) {
+        dm_store *st = &w->stores[w->deposit_store[i]];
+        st->deposits[st->n++] = (uint32_t)i;
+    }
+    dm_free(w->deposit_store);
+    w->deposit_store = NULL;
     return DM_OK;
 }
 
@@ -650,10 +696,11 @@ dm_err dm_world_build(const dm_scenario *s, dm_world **out)
         w->self_owner[i] = (uint32_t)i;
     if (!(w->event_refused = dm_calloc(s->n_events ? s->n_events : 1, 1)))
         goto out;
+    w->building = 1;
     if ((e = build_keys(w)) != DM_OK || (e = build_stores(w)) != DM_OK ||
         (e = build_items(w)) != DM_OK || (e = build_users(w)) != DM_OK ||
-        (e = build_groups(w)) != DM_OK ||
-        (e = build_explicit(w)) != DM_OK)
+        (e = build_groups(w)) != DM_OK || (e = build_explicit(w)) != DM_OK ||
+        (e = seal_stores(w)) != DM_OK)
         goto out;
     e = dm_world_index(w);
 out:
@@ -671,7 +718,10 @@ void dm_world_free(dm_world *w)
     if (!w)
         return;
     for (i = 0; i < w->n_stores; i++)
-        dm_free(w->stores[i].deposits);
+        if (w->stores[i].cap)
+            dm_free(w->stores[i].deposits);
+    dm_free(w->static_deposits);
+    dm_free(w->deposit_store);
     for (i = 0; i < w->n_pool; i++)
         dm_free(w->pool[i]);
     dm_free(w->pool);

@@ -81,7 +81,7 @@ typedef struct dm_store {
     uint32_t owner;         /* party */
     uint32_t device;        /* 0: own store */
     uint32_t *deposits;     /* indices into world->deposits, in seq order */
-    uint32_t n, cap;
+    uint32_t n, cap;        /* cap 0: deposits points into world->static_deposits */
 } dm_store;
 
 /* Per-step state of users that the timeline changes. */
@@ -120,6 +120,13 @@ typedef struct dm_world {
     size_t n_indexed;         /* ciphertexts covered by the CSR */
     uint32_t *dyn_head;       /* n_keys */
     uint32_t *dyn_next;       /* cap_cts */
+
+    /* While dm_world_build runs, the store of each deposit (then sorted
+     * into static_deposits, one slice per store, so millions of stores cost
+     * no allocation each). */
+    uint32_t *deposit_store;
+    uint32_t *static_deposits;
+    int building;
 
     /* Per scenario event: set by the engine when an order or ghost is
      * refused for want of jurisdiction (it then has no effect). */
