@@ -1,5 +1,6 @@
 /* closure.c - one actor's knowledge closure with a witness for every fact. */
 #include <string.h>
+#include <time.h>
 
 #include "closure_int.h"
 #include "doormat/alloc.h"
@@ -114,21 +115,17 @@ dm_err dm_closure_new(const dm_world *w, dm_closure **out)
     if (!c)
         return DM_ERR_NOMEM;
     c->w = w;
-    c->key_ep = dm_calloc(nk, sizeof(uint32_t));
+    c->kst = dm_calloc(nk, sizeof *c->kst);
     c->cnt_ep = dm_calloc(nk, sizeof(uint32_t));
     c->share_cnt = dm_calloc(nk, sizeof(uint32_t));
-    c->key_why = dm_calloc(nk, sizeof(dm_why));
     c->stack = dm_calloc(nk, sizeof(uint32_t));
-    c->item_ep = dm_calloc(ni, sizeof(uint32_t));
-    c->item_why = dm_calloc(ni, sizeof(dm_why));
+    c->ist = dm_calloc(ni, sizeof *c->ist);
     c->learned = dm_calloc(ni, sizeof(uint32_t));
-    c->share_ep = dm_calloc(ns, sizeof(uint32_t));
-    c->share_why = dm_calloc(ns, sizeof(dm_why));
+    c->sst = dm_calloc(ns, sizeof *c->sst);
     c->party_ep = dm_calloc(np, sizeof(uint32_t));
     c->party_bound = dm_calloc(np, sizeof(uint32_t));
-    if (!c->key_ep || !c->cnt_ep || !c->share_cnt || !c->key_why || !c->stack || !c->item_ep ||
-        !c->item_why || !c->learned || !c->share_ep || !c->share_why || !c->party_ep ||
-        !c->party_bound || build_tables(c) != DM_OK) {
+    if (!c->kst || !c->cnt_ep || !c->share_cnt || !c->stack || !c->ist || !c->learned || !c->sst ||
+        !c->party_ep || !c->party_bound || build_tables(c) != DM_OK) {
         dm_closure_free(c);
         return DM_ERR_NOMEM;
     }
@@ -140,21 +137,17 @@ void dm_closure_free(dm_closure *c)
 {
     if (!c)
         return;
-    dm_free(c->key_ep);
-    dm_free(c->ct_ep);
-    dm_free(c->open_ep);
-    dm_free(c->item_ep);
-    dm_free(c->share_ep);
+    dm_free(c->kst);
+    dm_free(c->cst);
+    dm_free(c->ist);
+    dm_free(c->sst);
     dm_free(c->cnt_ep);
     dm_free(c->share_cnt);
-    dm_free(c->key_why);
-    dm_free(c->ct_why);
-    dm_free(c->item_why);
-    dm_free(c->share_why);
     dm_free(c->stack);
     dm_free(c->learned);
     dm_free(c->party_ep);
     dm_free(c->party_bound);
+    dm_free(c->src);
     dm_free(c->held_off);
     dm_free(c->held);
     dm_free(c->hshare_off);
@@ -171,28 +164,43 @@ void dm_closure_free(dm_closure *c)
 static dm_err ensure_cts(dm_closure *c)
 {
     size_t n = c->w->n_cts, old = c->cap_cts;
-    void *a, *b, *d;
-    if (n <= old && c->ct_ep)
+    dm_cstate *a;
+    if (n <= old && c->cst)
         return DM_OK;
     if (n < 16)
         n = 16;
     if (n < old * 2)
         n = old * 2;
-    a = dm_reallocarray(c->ct_ep, n, sizeof(uint32_t));
-    if (a)
-        c->ct_ep = a;
-    b = dm_reallocarray(c->open_ep, n, sizeof(uint32_t));
-    if (b)
-        c->open_ep = b;
-    d = dm_reallocarray(c->ct_why, n, sizeof(dm_why));
-    if (d)
-        c->ct_why = d;
-    if (!a || !b || !d)
+    if (!(a = dm_reallocarray(c->cst, n, sizeof *a)))
         return DM_ERR_NOMEM;
-    memset(c->ct_ep + old, 0, (n - old) * sizeof(uint32_t));
-    memset(c->open_ep + old, 0, (n - old) * sizeof(uint32_t));
+    c->cst = a;
+    memset(c->cst + old, 0, (n - old) * sizeof *a);
     c->cap_cts = n;
     return DM_OK;
+}
+
+#define INFO(kind, tag, src) ((uint32_t)(kind) | ((uint32_t)(tag) << 4) | ((uint32_t)(src) << 6))
+#define INFO_KIND(i) ((i) & 15u)
+#define INFO_TAG(i) (((i) >> 4) & 3u)
+#define INFO_SRC(i) ((i) >> 6)
+#define SRC_MAX ((1u << 26) - 1)
+
+/* A new source (store read through an event); index 0 is "none". */
+static uint32_t new_src(dm_closure *c, uint32_t store, uint32_t via)
+{
+    if (c->n_src == c->cap_src) {
+        size_t nc = c->cap_src ? c->cap_src * 2 : 64;
+        dm_closure_src *ns;
+        if (nc > SRC_MAX || !(ns = dm_reallocarray(c->src, nc, sizeof *ns))) {
+            c->err = DM_ERR_NOMEM;
+            return 0;
+        }
+        c->src = ns;
+        c->cap_src = nc;
+    }
+    c->src[c->n_src].store = store;
+    c->src[c->n_src].via_event = via;
+    return (uint32_t)c->n_src++;
 }
 
 static int admit(dm_closure *c, dm_tag tag, uint32_t tag_event)
@@ -219,114 +227,149 @@ static int admit(dm_closure *c, dm_tag tag, uint32_t tag_event)
     return 0;
 }
 
-static dm_why mkwhy(dm_why_kind kind, dm_tag tag, uint32_t a, uint32_t b, uint32_t via)
+static inline void learn_key(dm_closure *c, uint32_t k, uint32_t info, uint32_t a, uint32_t b)
 {
-    dm_why y;
-    y.kind = (uint8_t)kind;
-    y.tag = (uint8_t)tag;
-    y.a = a;
-    y.b = b;
-    y.via_event = via;
-    return y;
-}
-
-static void learn_key(dm_closure *c, uint32_t k, dm_why why)
-{
-    if (c->key_ep[k] == c->ep)
+    dm_fstate *f = &c->kst[k];
+    if (f->ep == c->ep)
         return;
-    c->key_ep[k] = c->ep;
-    c->key_why[k] = why;
+    f->ep = c->ep;
+    f->a = a;
+    f->b = b;
+    f->info = info;
     c->stack[c->n_stack++] = k;
     c->nodes++;
 }
 
-static void learn_item(dm_closure *c, uint32_t i, dm_why why)
+static inline void learn_item(dm_closure *c, uint32_t i, uint32_t info, uint32_t a, uint32_t b)
 {
-    if (c->item_ep[i] == c->ep)
+    dm_fstate *f = &c->ist[i];
+    if (f->ep == c->ep)
         return;
-    c->item_ep[i] = c->ep;
-    c->item_why[i] = why;
+    f->ep = c->ep;
+    f->a = a;
+    f->b = b;
+    f->info = info;
     c->learned[c->n_learned++] = i;
     c->nodes++;
 }
 
-static void open_ct(dm_closure *c, uint32_t ct)
+static inline void open_ct(dm_closure *c, uint32_t ct)
 {
     const dm_ct *x = &c->w->cts[ct];
-    if (c->open_ep[ct] == c->ep)
-        return;
-    c->open_ep[ct] = c->ep;
+    uint32_t info = INFO(DM_WHY_OPENED, INFO_TAG(c->kst[x->under].info), 0);
+    c->cst[ct].open = c->ep;
     c->edges++;
     if (x->inner_is_key)
-        learn_key(c, x->inner, mkwhy(DM_WHY_OPENED, c->key_why[x->under].tag, ct, 0, UINT32_MAX));
+        learn_key(c, x->inner, info, ct, 0);
     else
-        learn_item(c, x->inner, mkwhy(DM_WHY_OPENED, c->key_why[x->under].tag, ct, 0, UINT32_MAX));
+        learn_item(c, x->inner, info, ct, 0);
 }
 
-static void learn_ct(dm_closure *c, uint32_t ct, dm_why why)
+static inline void learn_ct(dm_closure *c, uint32_t ct, uint32_t info, uint32_t dep)
 {
-    const dm_ct *x = &c->w->cts[ct];
-    if (x->seq > c->bound || c->ct_ep[ct] == c->ep)
+    dm_cstate *s = &c->cst[ct];
+    if (s->ep == c->ep || c->w->cts[ct].seq > c->bound)
         return;
-    c->ct_ep[ct] = c->ep;
-    c->ct_why[ct] = why;
+    s->ep = c->ep;
+    s->dep = dep;
+    s->info = info;
     c->nodes++;
-    if (c->key_ep[x->under] == c->ep)
+    if (c->kst[c->w->cts[ct].under].ep == c->ep)
         open_ct(c, ct);
 }
 
-static void learn_share(dm_closure *c, uint32_t sh, dm_why why)
+static void learn_share(dm_closure *c, uint32_t sh, uint32_t info, uint32_t a, uint32_t b)
 {
     const dm_share *x = &c->w->shares[sh];
     const dm_wkey *k = &c->w->keys[x->key];
-    if (c->share_ep[sh] == c->ep)
+    dm_fstate *f = &c->sst[sh];
+    if (f->ep == c->ep)
         return;
-    c->share_ep[sh] = c->ep;
-    c->share_why[sh] = why;
+    f->ep = c->ep;
+    f->a = a;
+    f->b = b;
+    f->info = info;
     c->nodes++;
     if (c->cnt_ep[x->key] != c->ep) {
         c->cnt_ep[x->key] = c->ep;
         c->share_cnt[x->key] = 0;
     }
     if (++c->share_cnt[x->key] == k->share_k)
-        learn_key(c, x->key, mkwhy(DM_WHY_SHARES, why.tag, 0, 0, UINT32_MAX));
+        learn_key(c, x->key, INFO(DM_WHY_SHARES, INFO_TAG(info), 0), 0, 0);
 }
 
 /* Learn what a deposit holds; `forced` makes it unlawful (breach, compromise). */
-static void take_deposit(dm_closure *c, uint32_t store, uint32_t di, int forced, uint32_t via)
+static void take_deposit(dm_closure *c, uint32_t src, uint32_t di, int forced)
 {
     const dm_deposit *d = &c->w->deposits[di];
     dm_tag tag = forced ? DM_TAG_UNLAWFUL : (dm_tag)d->tag;
-    dm_why why;
+    uint32_t info;
     c->edges++;
     if (!admit(c, tag, d->tag_event))
         return;
-    why = mkwhy(DM_WHY_STORE, tag, store, di, via);
+    info = INFO(DM_WHY_STORE, tag, src);
     switch ((dm_fact_kind)d->fact_kind) {
     case DM_FACT_KEY:
-        learn_key(c, d->fact_id, why);
+        learn_key(c, d->fact_id, info, 0, di);
         break;
     case DM_FACT_SHARE:
-        learn_share(c, d->fact_id, why);
+        learn_share(c, d->fact_id, info, 0, di);
         break;
     case DM_FACT_CT:
-        learn_ct(c, d->fact_id, why);
+        learn_ct(c, d->fact_id, info, di);
         break;
     case DM_FACT_ITEM:
-        learn_item(c, d->fact_id, why);
+        learn_item(c, d->fact_id, info, 0, di);
         break;
     }
 }
 
+/* Read a store as it was after `bound` events.  Its first n_static deposits
+ * are clean step-0 ciphertexts listed by id: one tight loop, no lookup. */
 static void read_store(dm_closure *c, uint32_t store, uint32_t bound, int forced, uint32_t via)
 {
-    const dm_store *st = &c->w->stores[store];
-    uint32_t i;
-    for (i = 0; i < st->n; i++) {
+    const dm_world *w = c->w;
+    const dm_store *st = &w->stores[store];
+    dm_tag tag = forced ? DM_TAG_UNLAWFUL : DM_TAG_CLEAN;
+    uint32_t src, i, info, ep = c->ep;
+    if (st->n == 0)
+        return;
+    src = new_src(c, store, via);
+    if (st->n_static && admit(c, tag, UINT32_MAX)) {
+        const uint32_t *facts = w->static_facts + st->static_off;
+        const uint32_t *deps = w->static_deposits + st->static_off;
+        const dm_ct *cts = w->cts;
+        dm_cstate *cst = c->cst;
+        const dm_fstate *kst = c->kst;
+        uint32_t n = st->n_static;
+        info = INFO(DM_WHY_STORE, tag, src);
+        for (i = 0; i < n; i++) {
+            uint32_t ct = facts[i];
+            dm_cstate *s = &cst[ct];
+            /* The loop is bound by memory: fetch ahead (in two steps, as
+             * the key's state depends on the ciphertext's). */
+            if (i + 16 < n) {
+                __builtin_prefetch(&cst[facts[i + 16]], 1);
+                __builtin_prefetch(&cts[facts[i + 16]], 0);
+            }
+            if (i + 8 < n)
+                __builtin_prefetch(&kst[cts[facts[i + 8]].under], 0);
+            if (s->ep == ep)
+                continue;
+            s->ep = ep;
+            s->dep = deps[i];
+            s->info = info;
+            if (kst[cts[ct].under].ep == ep)
+                open_ct(c, ct);
+        }
+        c->edges += st->n_static;
+        c->nodes += st->n_static;
+    }
+    for (i = st->n_static; i < st->n; i++) {
         uint32_t di = st->deposits[i];
-        if (c->w->deposits[di].seq > bound)
+        if (w->deposits[di].seq > bound)
             break;
-        take_deposit(c, store, di, forced, via);
+        take_deposit(c, src, di, forced);
     }
 }
 
@@ -340,7 +383,7 @@ static void add_sources(dm_closure *c, uint32_t party, uint32_t bound, int force
     const dm_scenario *s = w->sc;
     dm_actor_kind kind = dm_world_party_kind(w, party);
     dm_tag base;
-    uint32_t i;
+    uint32_t i, src;
     if (c->party_ep[party] == c->ep && c->party_bound[party] >= bound)
         return;
     c->party_ep[party] = c->ep;
@@ -350,15 +393,16 @@ static void add_sources(dm_closure *c, uint32_t party, uint32_t bound, int force
     base = forced ? DM_TAG_UNLAWFUL : DM_TAG_CLEAN;
     if (!admit(c, base, UINT32_MAX))
         return;
+    src = via == UINT32_MAX ? 0 : new_src(c, UINT32_MAX, via);
     for (i = c->held_off[party]; i < c->held_off[party + 1]; i++)
-        learn_key(c, c->held[i], mkwhy(DM_WHY_HELD, base, party, 0, via));
+        learn_key(c, c->held[i], INFO(DM_WHY_HELD, base, src), party, 0);
     for (i = c->hshare_off[party]; i < c->hshare_off[party + 1]; i++)
-        learn_share(c, c->hshare[i], mkwhy(DM_WHY_HELD, base, party, 0, via));
+        learn_share(c, c->hshare[i], INFO(DM_WHY_HELD, base, src), party, 0);
     if (kind == DM_ACTOR_USER) {
         uint32_t u = party - (uint32_t)(w->n_providers + w->n_actors), d;
         if (forced) /* compromising an owner yields its items */
             for (i = c->own_off[u]; i < c->own_off[u + 1]; i++)
-                learn_item(c, c->own[i], mkwhy(DM_WHY_OWNER, base, party, 0, via));
+                learn_item(c, c->own[i], INFO(DM_WHY_OWNER, base, src), party, 0);
         for (d = 0; d < s->users[u].devices; d++)
             read_store(c, w->user_first_devstore[u] + d, bound, forced, via);
     }
@@ -371,7 +415,7 @@ static void add_sources(dm_closure *c, uint32_t party, uint32_t bound, int force
         switch (ev->kind) {
         case DM_EVENT_GHOST:
             if (!w->event_refused[e])
-                learn_key(c, w->actor_ghost[ev->by.idx], mkwhy(DM_WHY_GHOSTKEY, base, e, 0, via));
+                learn_key(c, w->actor_ghost[ev->by.idx], INFO(DM_WHY_GHOSTKEY, base, src), e, 0);
             break;
         case DM_EVENT_STEAL:
             if (!admit(c, DM_TAG_UNLAWFUL, UINT32_MAX))
@@ -379,9 +423,9 @@ static void add_sources(dm_closure *c, uint32_t party, uint32_t bound, int force
             if (ev->share) {
                 const dm_wkey *k = &w->keys[dm_world_key(w, ev->key)];
                 learn_share(c, k->first_share + ev->share - 1,
-                            mkwhy(DM_WHY_STEAL, DM_TAG_UNLAWFUL, e, 0, via));
+                            INFO(DM_WHY_STEAL, DM_TAG_UNLAWFUL, src), e, 0);
             } else {
-                learn_key(c, dm_world_key(w, ev->key), mkwhy(DM_WHY_STEAL, DM_TAG_UNLAWFUL, e, 0, via));
+                learn_key(c, dm_world_key(w, ev->key), INFO(DM_WHY_STEAL, DM_TAG_UNLAWFUL, src), e, 0);
             }
             break;
         case DM_EVENT_BREACH:
@@ -401,35 +445,53 @@ static void add_sources(dm_closure *c, uint32_t party, uint32_t bound, int force
 static void drain(dm_closure *c)
 {
     const dm_world *w = c->w;
+    const uint32_t ep = c->ep;
     while (c->n_stack) {
         uint32_t k = c->stack[--c->n_stack], i, ct;
-        for (i = w->opens_off[k]; i < w->opens_off[k + 1]; i++) {
+        uint32_t lo = w->opens_off[k], hi = w->opens_off[k + 1];
+        if (c->n_stack > 4) /* the next keys' lists, while this one is walked */
+            __builtin_prefetch(&w->opens_off[c->stack[c->n_stack - 4]], 0);
+        for (i = lo; i < hi; i++) {
             ct = w->opens[i];
-            c->edges++;
-            if (c->ct_ep[ct] == c->ep && c->open_ep[ct] != c->ep)
+            if (i + 8 < hi)
+                __builtin_prefetch(&c->cst[w->opens[i + 8]], 0);
+            if (c->cst[ct].ep == ep && c->cst[ct].open != ep)
                 open_ct(c, ct);
         }
+        c->edges += hi - lo;
         for (ct = w->dyn_head[k]; ct != UINT32_MAX; ct = w->dyn_next[ct]) {
             c->edges++;
-            if (c->ct_ep[ct] == c->ep && c->open_ep[ct] != c->ep && w->cts[ct].seq <= c->bound)
+            if (c->cst[ct].ep == ep && c->cst[ct].open != ep && w->cts[ct].seq <= c->bound)
                 open_ct(c, ct);
         }
     }
 }
 
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 dm_err dm_closure_run(dm_closure *c, uint32_t party, uint32_t bound, dm_filter filter, uint64_t mask)
 {
     dm_err e;
+    double t0 = mono();
     if ((e = ensure_cts(c)) != DM_OK)
         return e;
     if (++c->ep == 0) { /* epoch wrapped: clear every mark once */
-        memset(c->key_ep, 0, c->w->n_keys * sizeof(uint32_t));
+        size_t i;
+        for (i = 0; i < c->w->n_keys; i++)
+            c->kst[i].ep = 0;
+        for (i = 0; i < c->w->n_items; i++)
+            c->ist[i].ep = 0;
+        for (i = 0; i < c->w->n_shares; i++)
+            c->sst[i].ep = 0;
+        for (i = 0; i < c->cap_cts; i++)
+            c->cst[i].ep = c->cst[i].open = 0;
         memset(c->cnt_ep, 0, c->w->n_keys * sizeof(uint32_t));
-        memset(c->item_ep, 0, c->w->n_items * sizeof(uint32_t));
-        memset(c->share_ep, 0, c->w->n_shares * sizeof(uint32_t));
         memset(c->party_ep, 0, c->w->n_parties * sizeof(uint32_t));
-        memset(c->ct_ep, 0, c->cap_cts * sizeof(uint32_t));
-        memset(c->open_ep, 0, c->cap_cts * sizeof(uint32_t));
         c->ep = 1;
     }
     c->party = party;
@@ -439,9 +501,13 @@ dm_err dm_closure_run(dm_closure *c, uint32_t party, uint32_t bound, dm_filter f
     c->saw_order = c->saw_unlawful = 0;
     c->n_stack = 0;
     c->n_learned = 0;
+    c->err = DM_OK;
+    c->n_src = 0;
+    new_src(c, UINT32_MAX, UINT32_MAX); /* source 0: none */
     add_sources(c, party, bound, 0, UINT32_MAX);
     drain(c);
-    return DM_OK;
+    c->t_run += mono() - t0;
+    return c->err;
 }
 
 dm_err dm_closure_compute(dm_closure *c, uint32_t party, uint32_t bound)
@@ -455,52 +521,76 @@ int dm_closure_knows(const dm_closure *c, dm_fact_kind kind, uint32_t id)
 {
     switch (kind) {
     case DM_FACT_KEY:
-        return id < c->w->n_keys && c->key_ep[id] == c->ep;
+        return id < c->w->n_keys && c->kst[id].ep == c->ep;
     case DM_FACT_SHARE:
-        return id < c->w->n_shares && c->share_ep[id] == c->ep;
+        return id < c->w->n_shares && c->sst[id].ep == c->ep;
     case DM_FACT_CT:
-        return id < c->cap_cts && c->ct_ep[id] == c->ep;
+        return id < c->cap_cts && id < c->w->n_cts && c->cst[id].ep == c->ep;
     case DM_FACT_ITEM:
-        return id < c->w->n_items && c->item_ep[id] == c->ep;
+        return id < c->w->n_items && c->ist[id].ep == c->ep;
     }
     return 0;
+}
+
+static dm_why unpack(const dm_closure *c, uint32_t info, uint32_t a, uint32_t b)
+{
+    dm_why y;
+    const dm_closure_src *s = &c->src[INFO_SRC(info) < c->n_src ? INFO_SRC(info) : 0];
+    y.kind = (uint8_t)INFO_KIND(info);
+    y.tag = (uint8_t)INFO_TAG(info);
+    y.a = a;
+    y.b = b;
+    y.via_event = s->via_event;
+    if (y.kind == DM_WHY_STORE)
+        y.a = s->store;
+    return y;
 }
 
 dm_why dm_closure_why(const dm_closure *c, dm_fact_kind kind, uint32_t id)
 {
     dm_why none = {0, 0, 0, 0, UINT32_MAX};
+    const dm_fstate *f;
     if (!dm_closure_knows(c, kind, id))
         return none;
     switch (kind) {
     case DM_FACT_KEY:
-        return c->key_why[id];
+        f = &c->kst[id];
+        return unpack(c, f->info, f->a, f->b);
     case DM_FACT_SHARE:
-        return c->share_why[id];
+        f = &c->sst[id];
+        return unpack(c, f->info, f->a, f->b);
     case DM_FACT_CT:
-        return c->ct_why[id];
+        return unpack(c, c->cst[id].info, 0, c->cst[id].dep);
     case DM_FACT_ITEM:
-        return c->item_why[id];
+        f = &c->ist[id];
+        return unpack(c, f->info, f->a, f->b);
     }
     return none;
 }
 
 /* ---- Witness -> via list ---- */
 
+/* The walk's buffer: on the stack for the usual short chains, on the heap
+ * for long ones. */
 typedef struct vbuf {
     uint32_t *v;
     size_t n, cap;
+    uint32_t local[64];
     int oom;
 } vbuf;
 
 static void vpush(vbuf *b, uint32_t x)
 {
     if (b->n == b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 16;
-        uint32_t *nv = dm_reallocarray(b->v, nc, sizeof *nv);
+        size_t nc = b->cap * 2;
+        uint32_t *nv = b->v == b->local ? dm_malloc(nc * sizeof *nv)
+                                        : dm_reallocarray(b->v, nc, sizeof *nv);
         if (!nv) {
             b->oom = 1;
             return;
         }
+        if (b->v == b->local)
+            memcpy(nv, b->local, sizeof b->local);
         b->v = nv;
         b->cap = nc;
     }
@@ -508,7 +598,7 @@ static void vpush(vbuf *b, uint32_t x)
 }
 
 /* Events a fact's arrival names: the order that delivered it, the breach or
- * compromise it came through. Pushed item-side first (reversed later). */
+ * compromise it came through, the theft.  Pushed item-side first. */
 static void push_arrival(const dm_closure *c, vbuf *b, dm_why y)
 {
     if (y.kind == DM_WHY_STORE) {
@@ -526,11 +616,16 @@ dm_err dm_closure_via(const dm_closure *c, uint32_t item, uint32_t **via, size_t
                       size_t *cap_via, uint64_t *order_mask)
 {
     const dm_world *w = c->w;
-    vbuf b = {NULL, 0, 0, 0};
-    dm_why y = c->item_why[item];
+    vbuf b;
     size_t i, j, start = *n_via;
     uint64_t mask = 0;
     uint32_t guard = 0;
+    dm_err e = DM_OK;
+    dm_why y = dm_closure_why(c, DM_FACT_ITEM, item);
+    b.v = b.local;
+    b.n = 0;
+    b.cap = sizeof b.local / sizeof b.local[0];
+    b.oom = 0;
     /* Walk back: item <- ciphertext <- key <- wrap <- key ... <- source. */
     for (;;) {
         uint32_t ct, k;
@@ -539,46 +634,54 @@ dm_err dm_closure_via(const dm_closure *c, uint32_t item, uint32_t **via, size_t
             break;
         }
         ct = y.a;
-        push_arrival(c, &b, c->ct_why[ct]);
+        push_arrival(c, &b, dm_closure_why(c, DM_FACT_CT, ct));
         if (w->cts[ct].event != UINT32_MAX)
             vpush(&b, w->cts[ct].event | DM_VIA_EVENT);
         k = w->cts[ct].under;
         vpush(&b, k);
-        y = c->key_why[k];
+        y = dm_closure_why(c, DM_FACT_KEY, k);
         if (y.kind == DM_WHY_SHARES) {
             const dm_wkey *wk = &w->keys[k];
             for (i = 0; i < wk->n_shares; i++)
-                if (c->share_ep[wk->first_share + i] == c->ep)
-                    push_arrival(c, &b, c->share_why[wk->first_share + i]);
+                if (c->sst[wk->first_share + i].ep == c->ep)
+                    push_arrival(c, &b, dm_closure_why(c, DM_FACT_SHARE, wk->first_share + i));
             break;
         }
         if (++guard > w->n_keys + 1) /* witnesses are acyclic; never loop */
             break;
     }
+    if (b.oom) {
+        e = DM_ERR_NOMEM;
+        goto out;
+    }
+    if (*n_via + b.n > *cap_via) {
+        size_t nc = *cap_via ? *cap_via : 64;
+        uint32_t *nv;
+        while (nc < *n_via + b.n)
+            nc *= 2;
+        if (!(nv = dm_reallocarray(*via, nc, sizeof *nv))) {
+            e = DM_ERR_NOMEM;
+            goto out;
+        }
+        *via = nv;
+        *cap_via = nc;
+    }
     /* Reverse into the output (source first), dropping repeats. */
-    for (i = b.n; i-- > 0 && !b.oom;) {
+    for (i = b.n; i-- > 0;) {
         uint32_t x = b.v[i];
         int dup = 0;
-        for (j = start; j < *n_via; j++)
-            dup |= (*via)[j] == x;
+        for (j = start; j < *n_via && !dup; j++)
+            dup = (*via)[j] == x;
         if (dup)
             continue;
-        if (*n_via == *cap_via) {
-            size_t nc = *cap_via ? *cap_via * 2 : 64;
-            uint32_t *nv = dm_reallocarray(*via, nc, sizeof *nv);
-            if (!nv) {
-                b.oom = 1;
-                break;
-            }
-            *via = nv;
-            *cap_via = nc;
-        }
         (*via)[(*n_via)++] = x;
         if ((x & DM_VIA_EVENT) && c->order_rank[x & ~DM_VIA_EVENT] < 64)
             mask |= (uint64_t)1 << c->order_rank[x & ~DM_VIA_EVENT];
     }
-    dm_free(b.v);
     if (order_mask)
         *order_mask = mask;
-    return b.oom ? DM_ERR_NOMEM : DM_OK;
+out:
+    if (b.v != b.local)
+        dm_free(b.v);
+    return e;
 }

@@ -16,18 +16,43 @@ typedef enum dm_filter {
     DM_FILTER_ALL           /* + theft, breach, compromise: unlawful */
 } dm_filter;
 
+/* What the workspace keeps per fact: the epoch it was learned in and its
+ * witness, packed in 16 bytes so one cache line serves both.  info packs
+ * the dm_why kind (4 bits), the tag (2 bits) and a source index (26 bits:
+ * which store was read through which event, see dm_closure_src). */
+typedef struct dm_fstate {
+    uint32_t ep;
+    uint32_t a;      /* kind-specific: party, ciphertext, event */
+    uint32_t b;      /* deposit for DM_WHY_STORE */
+    uint32_t info;
+} dm_fstate;
+
+typedef struct dm_cstate {
+    uint32_t ep;     /* known (read in a store) */
+    uint32_t open;   /* opened */
+    uint32_t dep;    /* the deposit it was read from */
+    uint32_t info;
+} dm_cstate;
+
+typedef struct dm_closure_src {
+    uint32_t store;      /* store read, or UINT32_MAX */
+    uint32_t via_event;  /* breach/compromise it came through, or UINT32_MAX */
+} dm_closure_src;
+
 struct dm_closure {
     const dm_world *w;
-    uint32_t ep;                 /* epoch: a mark equal to ep is set */
+    uint32_t ep;                 /* epoch: a state whose ep equals it is set */
     size_t cap_cts;
-    uint32_t *key_ep, *ct_ep, *open_ep, *item_ep, *share_ep, *cnt_ep;
-    uint32_t *share_cnt;
-    dm_why *key_why, *ct_why, *item_why, *share_why;
+    dm_fstate *kst, *ist, *sst;  /* keys, items, shares */
+    dm_cstate *cst;              /* ciphertexts */
+    uint32_t *cnt_ep, *share_cnt;
     uint32_t *stack;
     size_t n_stack;
     uint32_t *learned;           /* items learned, in order */
     size_t n_learned;
     uint32_t *party_ep, *party_bound;
+    dm_closure_src *src;         /* sources of the current computation */
+    size_t n_src, cap_src;
 
     /* Per-party tables built once from the world. */
     uint32_t *held_off, *held;       /* keys held from the start */
@@ -42,6 +67,7 @@ struct dm_closure {
     uint64_t mask;
     int saw_order, saw_unlawful;
     uint64_t edges, nodes;
+    double t_run;                    /* seconds inside dm_closure_run (graph work only) */
     dm_err err;
 };
 

@@ -760,6 +760,7 @@ static dm_err evaluate(sim *m, uint32_t bound, int owners, dm_run *res, dm_expos
     if (!sc.cls || !sc.list || !sc.masks || !flags || !exp->by_region)
         goto out;
     m->c->edges = m->c->nodes = 0;
+    m->c->t_run = 0;
     for (p = 0; p < w->n_parties; p++) {
         size_t n_foreign = 0, from = ob.n;
         int is_user = p >= w->n_providers + w->n_actors;
@@ -807,6 +808,7 @@ static dm_err evaluate(sim *m, uint32_t bound, int owners, dm_run *res, dm_expos
     if (st) {
         st->closure_edges += m->c->edges;
         st->closure_nodes += m->c->nodes;
+        st->t_traverse += m->c->t_run;
         st->t_closure += now() - t0;
     }
     t0 = now();

@@ -207,18 +207,23 @@ static dm_err seal_stores(dm_world *w)
         w->stores[i].n = 0;
     for (i = 0; i < w->n_deposits; i++)
         w->stores[w->deposit_store[i]].n++;
-    if (!(w->static_deposits = dm_malloc((w->n_deposits ? w->n_deposits : 1) * sizeof(uint32_t))))
+    if (!(w->static_deposits = dm_malloc((w->n_deposits ? w->n_deposits : 1) * sizeof(uint32_t))) ||
+        !(w->static_facts = dm_malloc((w->n_deposits ? w->n_deposits : 1) * sizeof(uint32_t))))
         return DM_ERR_NOMEM;
     for (i = 0; i < w->n_stores; i++) {
         w->stores[i].deposits = w->static_deposits + total;
+        w->stores[i].static_off = (uint32_t)total;
         w->stores[i].cap = 0;
         total += w->stores[i].n;
         w->stores[i].n = 0;
     }
     for (i = 0; i < w->n_deposits; i++) {
         dm_store *st = &w->stores[w->deposit_store[i]];
+        w->static_facts[st->static_off + st->n] = w->deposits[i].fact_id;
         st->deposits[st->n++] = (uint32_t)i;
     }
+    for (i = 0; i < w->n_stores; i++)
+        w->stores[i].n_static = w->stores[i].n;
     dm_free(w->deposit_store);
     w->deposit_store = NULL;
     return DM_OK;
@@ -721,6 +726,7 @@ void dm_world_free(dm_world *w)
         if (w->stores[i].cap)
             dm_free(w->stores[i].deposits);
     dm_free(w->static_deposits);
+    dm_free(w->static_facts);
     dm_free(w->deposit_store);
     for (i = 0; i < w->n_pool; i++)
         dm_free(w->pool[i]);

@@ -76,6 +76,8 @@ typedef struct dm_run_stats {
     double t_timeline;       /* playing events: wraps, deliveries */
     double t_closure;        /* every actor's closure and classes */
     double t_exposure;       /* exposure counts */
+    double t_traverse;       /* of t_closure: inside the closures proper (graph work, no
+                              * classification or witness extraction) */
     uint64_t closure_edges;  /* edges (key->ciphertext, ciphertext->inner, store->deposit) visited */
     uint64_t closure_nodes;  /* facts learned */
 } dm_run_stats;

@@ -82,6 +82,10 @@ typedef struct dm_store {
     uint32_t device;        /* 0: own store */
     uint32_t *deposits;     /* indices into world->deposits, in seq order */
     uint32_t n, cap;        /* cap 0: deposits points into world->static_deposits */
+    uint32_t n_static;      /* deposits [0,n_static) were made by dm_world_build: clean
+                             * ciphertexts from step 0, whose ids are
+                             * world->static_facts[static_off + i] */
+    uint32_t static_off;
 } dm_store;
 
 /* Per-step state of users that the timeline changes. */
@@ -126,6 +130,7 @@ typedef struct dm_world {
      * no allocation each). */
     uint32_t *deposit_store;
     uint32_t *static_deposits;
+    uint32_t *static_facts;   /* the ciphertext of each static deposit, same slices */
     int building;
 
     /* Per scenario event: set by the engine when an order or ghost is
