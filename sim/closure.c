@@ -121,10 +121,12 @@ dm_err dm_closure_new(const dm_world *w, dm_closure **out)
     c->stack = dm_calloc(nk, sizeof(uint32_t));
     c->ist = dm_calloc(ni, sizeof *c->ist);
     c->learned = dm_calloc(ni, sizeof(uint32_t));
+    c->klist = dm_calloc(nk, sizeof(uint32_t));
     c->sst = dm_calloc(ns, sizeof *c->sst);
     c->party_ep = dm_calloc(np, sizeof(uint32_t));
     c->party_bound = dm_calloc(np, sizeof(uint32_t));
     if (!c->kst || !c->cnt_ep || !c->share_cnt || !c->stack || !c->ist || !c->learned || !c->sst ||
+        !c->klist ||
         !c->party_ep || !c->party_bound || build_tables(c) != DM_OK) {
         dm_closure_free(c);
         return DM_ERR_NOMEM;
@@ -145,6 +147,8 @@ void dm_closure_free(dm_closure *c)
     dm_free(c->share_cnt);
     dm_free(c->stack);
     dm_free(c->learned);
+    dm_free(c->klist);
+    dm_free(c->clist);
     dm_free(c->party_ep);
     dm_free(c->party_bound);
     dm_free(c->src);
@@ -174,6 +178,12 @@ static dm_err ensure_cts(dm_closure *c)
     if (!(a = dm_reallocarray(c->cst, n, sizeof *a)))
         return DM_ERR_NOMEM;
     c->cst = a;
+    {
+        uint32_t *l = dm_reallocarray(c->clist, n, sizeof *l);
+        if (!l)
+            return DM_ERR_NOMEM;
+        c->clist = l;
+    }
     memset(c->cst + old, 0, (n - old) * sizeof *a);
     c->cap_cts = n;
     return DM_OK;
@@ -237,6 +247,7 @@ static inline void learn_key(dm_closure *c, uint32_t k, uint32_t info, uint32_t 
     f->b = b;
     f->info = info;
     c->stack[c->n_stack++] = k;
+    c->klist[c->n_klist++] = k;
     c->nodes++;
 }
 
@@ -273,6 +284,7 @@ static inline void learn_ct(dm_closure *c, uint32_t ct, uint32_t info, uint32_t 
     s->ep = c->ep;
     s->dep = dep;
     s->info = info;
+    c->clist[c->n_clist++] = ct;
     c->nodes++;
     if (c->kst[c->w->cts[ct].under].ep == c->ep)
         open_ct(c, ct);
@@ -359,6 +371,7 @@ static void read_store(dm_closure *c, uint32_t store, uint32_t bound, int forced
             s->ep = ep;
             s->dep = deps[i];
             s->info = info;
+            c->clist[c->n_clist++] = ct;
             if (kst[cts[ct].under].ep == ep)
                 open_ct(c, ct);
         }
@@ -501,6 +514,7 @@ dm_err dm_closure_run(dm_closure *c, uint32_t party, uint32_t bound, dm_filter f
     c->saw_order = c->saw_unlawful = 0;
     c->n_stack = 0;
     c->n_learned = 0;
+    c->n_klist = c->n_clist = 0;
     c->err = DM_OK;
     c->n_src = 0;
     new_src(c, UINT32_MAX, UINT32_MAX); /* source 0: none */
@@ -515,6 +529,24 @@ dm_err dm_closure_compute(dm_closure *c, uint32_t party, uint32_t bound)
     if (party >= c->w->n_parties)
         return DM_ERR_USAGE;
     return dm_closure_run(c, party, bound, DM_FILTER_ALL, 0);
+}
+
+size_t dm_closure_keys(const dm_closure *c, const uint32_t **ids)
+{
+    *ids = c->klist;
+    return c->n_klist;
+}
+
+size_t dm_closure_cts(const dm_closure *c, const uint32_t **ids)
+{
+    *ids = c->clist;
+    return c->n_clist;
+}
+
+size_t dm_closure_items(const dm_closure *c, const uint32_t **ids)
+{
+    *ids = c->learned;
+    return c->n_learned;
 }
 
 int dm_closure_knows(const dm_closure *c, dm_fact_kind kind, uint32_t id)

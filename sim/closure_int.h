@@ -50,6 +50,8 @@ struct dm_closure {
     size_t n_stack;
     uint32_t *learned;           /* items learned, in order */
     size_t n_learned;
+    uint32_t *klist, *clist;     /* keys learned, ciphertexts known, in order */
+    size_t n_klist, n_clist;
     uint32_t *party_ep, *party_bound;
     dm_closure_src *src;         /* sources of the current computation */
     size_t n_src, cap_src;

@@ -409,6 +409,38 @@ START_TEST(cohort_costs_one)
 }
 END_TEST
 
+
+START_TEST(closure_lists_learned_facts)
+{
+    fx f;
+    dm_closure *c;
+    const uint32_t *ids;
+    size_t n, i;
+    int escrow = 0, photos = 0;
+    char kb[64];
+    fx_load(&f, TCN, 0, 0);
+    ck_assert_int_eq(dm_closure_new(f.r->w, &c), DM_OK);
+    ck_assert_int_eq(dm_closure_compute(c, party_of(f.r, "mallory"), f.r->bound), DM_OK);
+    n = dm_closure_keys(c, &ids);
+    for (i = 0; i < n; i++) {
+        ck_assert(dm_closure_knows(c, DM_FACT_KEY, ids[i]));
+        escrow |= strcmp(dm_world_key_name(f.r->w, ids[i], kb, sizeof kb), "escrow") == 0;
+    }
+    ck_assert(escrow);
+    ck_assert_uint_eq(n, 5); /* escrow, alice.dk, chat.gk, uk-public.dk, dave.dk */
+    n = dm_closure_items(c, &ids);
+    ck_assert_uint_eq(n, 4);
+    for (i = 0; i < n; i++)
+        photos |= strcmp(f.r->w->items[ids[i]].name, "alice/photos") == 0;
+    ck_assert(photos);
+    /* Every ciphertext of cloud's store at the breach, once each. */
+    n = dm_closure_cts(c, &ids);
+    ck_assert_uint_eq(n, f.r->w->stores[party_of(f.r, "cloud")].n);
+    dm_closure_free(c);
+    fx_free(&f);
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -425,6 +457,7 @@ Suite *engine_suite(void)
     tcase_add_test(t, cycles_terminate);
     tcase_add_test(t, refused_order);
     tcase_add_test(t, cohort_costs_one);
+    tcase_add_test(t, closure_lists_learned_facts);
     suite_add_tcase(s, t);
     return s;
 }
