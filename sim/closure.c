@@ -190,7 +190,8 @@ static dm_err ensure_cts(dm_closure *c)
 }
 
 #define INFO(kind, tag, src) ((uint32_t)(kind) | ((uint32_t)(tag) << 4) | ((uint32_t)(src) << 6))
-#define INFO_KIND(i) ((i) & 15u)
+#define INFO_KIND(i) ((i) & 7u)
+#define INFO_POS 8u /* with DM_WHY_STORE: b is a position in the store's static slice */
 #define INFO_TAG(i) (((i) >> 4) & 3u)
 #define INFO_SRC(i) ((i) >> 6)
 #define SRC_MAX ((1u << 26) - 1)
@@ -349,12 +350,11 @@ static void read_store(dm_closure *c, uint32_t store, uint32_t bound, int forced
     src = new_src(c, store, via);
     if (st->n_static && admit(c, tag, UINT32_MAX)) {
         const uint32_t *facts = w->static_facts + st->static_off;
-        const uint32_t *deps = w->static_deposits + st->static_off;
-        const dm_ct *cts = w->cts;
+        const uint32_t *under = w->ct_under;
         dm_cstate *cst = c->cst;
         const dm_fstate *kst = c->kst;
         uint32_t n = st->n_static;
-        info = INFO(DM_WHY_STORE, tag, src);
+        info = INFO(DM_WHY_STORE | INFO_POS, tag, src);
         for (i = 0; i < n; i++) {
             uint32_t ct = facts[i];
             dm_cstate *s = &cst[ct];
@@ -362,17 +362,17 @@ static void read_store(dm_closure *c, uint32_t store, uint32_t bound, int forced
              * the key's state depends on the ciphertext's). */
             if (i + 16 < n) {
                 __builtin_prefetch(&cst[facts[i + 16]], 1);
-                __builtin_prefetch(&cts[facts[i + 16]], 0);
+                __builtin_prefetch(&under[facts[i + 16]], 0);
             }
             if (i + 8 < n)
-                __builtin_prefetch(&kst[cts[facts[i + 8]].under], 0);
+                __builtin_prefetch(&kst[under[facts[i + 8]]], 0);
             if (s->ep == ep)
                 continue;
             s->ep = ep;
-            s->dep = deps[i];
+            s->dep = i; /* a position in the slice: INFO_POS */
             s->info = info;
             c->clist[c->n_clist++] = ct;
-            if (kst[cts[ct].under].ep == ep)
+            if (kst[under[ct]].ep == ep)
                 open_ct(c, ct);
         }
         c->edges += st->n_static;
@@ -573,8 +573,11 @@ static dm_why unpack(const dm_closure *c, uint32_t info, uint32_t a, uint32_t b)
     y.a = a;
     y.b = b;
     y.via_event = s->via_event;
-    if (y.kind == DM_WHY_STORE)
+    if (y.kind == DM_WHY_STORE) {
         y.a = s->store;
+        if (info & INFO_POS)
+            y.b = c->w->stores[s->store].deposits[b];
+    }
     return y;
 }
 

@@ -243,6 +243,9 @@ static dm_err grow_cts(dm_world *w)
     if (!(nn = dm_reallocarray(w->dyn_next, nc, sizeof *nn)))
         return DM_ERR_NOMEM;
     w->dyn_next = nn;
+    if (!(nn = dm_reallocarray(w->ct_under, nc, sizeof *nn)))
+        return DM_ERR_NOMEM;
+    w->ct_under = nn;
     w->cap_cts = nc;
     return DM_OK;
 }
@@ -260,6 +263,7 @@ dm_err dm_world_add_wrap(dm_world *w, uint32_t key, uint32_t under, dm_origin or
     id = (uint32_t)w->n_cts++;
     c = &w->cts[id];
     c->under = under;
+    w->ct_under[id] = under;
     c->inner = key;
     c->inner_is_key = 1;
     c->origin = (uint8_t)origin;
@@ -325,6 +329,7 @@ static dm_err add_item(dm_world *w, char *name, const uint32_t *owners, uint32_t
     w->items[id].group = group;
     if ((e = grow_cts(w)) != DM_OK)
         return e;
+    w->ct_under[w->n_cts] = under;
     c = &w->cts[w->n_cts++];
     c->under = under;
     c->inner = id;
@@ -748,6 +753,7 @@ void dm_world_free(dm_world *w)
     dm_free(w->opens);
     dm_free(w->dyn_head);
     dm_free(w->dyn_next);
+    dm_free(w->ct_under);
     dm_free(w->self_owner);
     dm_free(w->event_refused);
     dm_free(w);

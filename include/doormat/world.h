@@ -101,6 +101,7 @@ typedef struct dm_world {
     dm_witem *items;
     size_t n_items;
     dm_ct *cts;             /* [0,n_items): items; then wraps */
+    uint32_t *ct_under;     /* cts[i].under again, packed: the closure's hot loop reads it */
     size_t n_cts, cap_cts;
     dm_store *stores;
     size_t n_stores;
