@@ -184,7 +184,7 @@ check: test-bins
 	  if DOORMAT="$(abspath $(BIN))" $$run "$(abspath $(BIN))"; then \
 	    pass=$$((pass+1)); else echo "FAILED: $$t"; fail=$$((fail+1)); status=1; fi; \
 	done; \
-	echo "shell tests: $$pass passed, $$fail failed, $$skip skipped$(if $(BIN),$(if $(SUITE), (SUITE is set)), (no sim/main.c yet))"; \
+	echo "shell-tests: $$pass passed, $$fail failed, $$skip skipped$(if $(BIN),$(if $(SUITE), (SUITE is set)), (no sim/main.c yet))"; \
 	exit $$status
 
 # LeakSanitizer is on by default with ASan on Linux; say it anyway.
