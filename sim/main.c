@@ -16,7 +16,7 @@ int main(int argc, char **argv)
     size_t i;
 
     if (argc < 2)
-        return dm_cli_usage_error("no command given (run or check)");
+        return dm_cli_usage_error("no command given (run, check, lesson, diff or trials)");
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "help") == 0) {
         dm_cli_usage(stdout);
@@ -30,7 +30,9 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].fn(argc - 1, argv + 1);
     if (argv[1][0] == '-')
-        return dm_cli_usage_error("unknown option '%s' (a command comes first: run or check)",
+        return dm_cli_usage_error("unknown option '%s' (a command comes first: run, check, lesson, "
+                                  "diff or trials)",
                                   argv[1]);
-    return dm_cli_usage_error("unknown command '%s' (commands: run, check)", argv[1]);
+    return dm_cli_usage_error("unknown command '%s' (commands: run, check, lesson, diff, trials)",
+                              argv[1]);
 }
