@@ -426,6 +426,98 @@ out:
     return err;
 }
 
+/* Per region, who reads its people's data: for each actor, the people of
+ * the region (by their region at the reported time) with at least one item
+ * it reaches, and the classes of those reaches.  The other view of the
+ * actor tables: what a student in one country asks first. */
+static dm_err put_by_region(const dm_run *r, const dm_report_opts *o, FILE *out)
+{
+    const dm_scenario *sc = r->sc;
+    size_t nr = sc->n_regions, i, j, k;
+    uint64_t *people = NULL;
+    uint8_t *classes = NULL, *seen = NULL;
+    uint32_t *touched = NULL;
+    dm_id *region = NULL;
+    char b[32], cls[96];
+    table t;
+    dm_err err = DM_ERR_NOMEM;
+
+    table_init(&t, 4);
+    t.head[0] = "region";
+    t.head[1] = "read by";
+    t.head[2] = "people";
+    t.head[3] = "how";
+    t.right[2] = 1;
+    people = dm_calloc(nr * (r->n_actors ? r->n_actors : 1), sizeof *people);
+    classes = dm_calloc(nr * (r->n_actors ? r->n_actors : 1), 1);
+    seen = dm_calloc(sc->n_users ? sc->n_users : 1, 1);
+    touched = dm_malloc((sc->n_users ? sc->n_users : 1) * sizeof *touched);
+    region = dm_report_regions_at(sc, r->bound);
+    if (!people || !classes || !seen || !touched || !region)
+        goto out;
+    for (i = 0; i < r->n_actors; i++) {
+        const dm_actor_result *a = &r->actors[i];
+        size_t n_touched = 0;
+        for (j = 0; j < a->n_reaches; j++) {
+            const dm_reach *re = &a->reaches[j];
+            const dm_witem *it = &r->w->items[re->item];
+            if (re->cls == DM_CLASS_OWNER)
+                continue;
+            for (k = 0; k < it->n_owners; k++) {
+                uint32_t u = it->owners[k];
+                size_t cell = (size_t)region[u] * r->n_actors + i;
+                classes[cell] |= (uint8_t)(1u << re->cls);
+                if (!seen[u]) {
+                    seen[u] = 1;
+                    touched[n_touched++] = u;
+                    people[cell] += sc->users[u].count;
+                }
+            }
+        }
+        for (j = 0; j < n_touched; j++)
+            seen[touched[j]] = 0;
+    }
+    heading(out, o->color, "BY REGION (who reads whose data)");
+    for (i = 0; i < nr; i++) {
+        int row = 0;
+        for (j = 0; j < r->n_actors; j++) {
+            size_t cell = i * r->n_actors + j, pos = 0;
+            const char *cols[4];
+            int c;
+            if (!people[cell])
+                continue;
+            cls[0] = '\0';
+            for (c = 0; c < DM_CLASS_COUNT; c++)
+                if (classes[cell] & (1u << c)) {
+                    cat(cls, sizeof cls, &pos, pos ? ", " : "");
+                    cat(cls, sizeof cls, &pos, dm_class_name((dm_class)c));
+                }
+            cols[0] = row ? "" : sc->regions[i];
+            cols[1] = dm_world_party_id(r->w, r->actors[j].party);
+            cols[2] = dm_report_thousands(people[cell], b, sizeof b);
+            cols[3] = cls;
+            if ((err = table_add(&t, cols, -1)) != DM_OK)
+                goto out;
+            row = 1;
+        }
+        if (!row) {
+            const char *cols[4] = {sc->regions[i], "no one but the owners", "0", "-"};
+            if ((err = table_add(&t, cols, -1)) != DM_OK)
+                goto out;
+        }
+    }
+    table_print(&t, out, "  ", o->color);
+    err = DM_OK;
+out:
+    table_free(&t);
+    dm_free(people);
+    dm_free(classes);
+    dm_free(seen);
+    dm_free(touched);
+    dm_free(region);
+    return err;
+}
+
 static dm_err put_actor_detail(const dm_run *r, const dm_report_opts *o, FILE *out,
                                const dm_actor_result *a, size_t max_rows)
 {
@@ -644,6 +736,9 @@ dm_err dm_report_text(const dm_run *r, const struct dm_verification *v,
                 return err;
         }
     }
+    err = put_by_region(r, o, out);
+    if (err != DM_OK)
+        return err;
     err = put_steps(r, o, out);
     if (err != DM_OK)
         return err;

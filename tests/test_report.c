@@ -270,6 +270,12 @@ static const char small_report_text[] =
     "\n"
     "  mallory (attacker) reads no one else's data.\n"
     "\n"
+    "BY REGION (who reads whose data)\n"
+    "  region  read by                people  how\n"
+    "  UK      cloud                       1  custodian\n"
+    "          uk-gov                      1  lawful\n"
+    "  US      no one but the owners       0  -\n"
+    "\n"
     "Not verified by decryption (--verify off).\n";
 
 START_TEST(text_exact_capped)
