@@ -82,8 +82,9 @@ int dm_cli_exit_code(dm_err e)
     case DM_OK: return DM_EXIT_OK;
     case DM_ERR_SCENARIO:
     case DM_ERR_USAGE:
+    case DM_ERR_LIMIT: /* a scenario beyond a documented limit is refused like a bad one */
         return DM_EXIT_USAGE;
-    default: return DM_EXIT_FAIL; /* DM_ERR_LIMIT too (diag.h, README "Exit codes") */
+    default: return DM_EXIT_FAIL;
     }
 }
 

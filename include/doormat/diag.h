@@ -6,7 +6,8 @@
 #include <stdint.h>
 
 /* Every library function returns a dm_err.  Only the CLI maps it to an exit
- * code: DM_OK -> 0, DM_ERR_SCENARIO / DM_ERR_USAGE -> 2, the rest -> 1. */
+ * code: DM_OK -> 0, DM_ERR_SCENARIO / DM_ERR_USAGE / DM_ERR_LIMIT -> 2 (the
+ * input must change), the rest -> 1. */
 typedef enum dm_err {
     DM_OK = 0,
     DM_ERR_SCENARIO,   /* the scenario is malformed or invalid (diagnostics say where) */
