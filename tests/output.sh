@@ -8,6 +8,8 @@
 set -u
 
 D=${1:-${DOORMAT:-build/release/doormat}}
+# Absolute: some checks run it from another directory.
+case $D in /*) ;; *) D=$(pwd)/$D ;; esac
 T=$(mktemp -d "${TMPDIR:-/tmp}/doormat-output.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT INT TERM
 S=scenarios/tcn-uk-only.json
