@@ -5,7 +5,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "cli.h"
 #include "cli_graph.h"
@@ -314,16 +313,12 @@ static int parse_run(int argc, char **argv, run_args *a)
     return 0;
 }
 
-/* A seed for a run given none: from the system's random source.  It is no
- * secret (it is printed so the run can be repeated). */
+/* A seed for a run given none: from the system's random source, through
+ * libsodium (the crypto module owns randomness).  It is no secret (it is
+ * printed so the run can be repeated). */
 static dm_err draw_seed(uint64_t *seed)
 {
-    uint64_t s;
-
-    if (getrandom(&s, sizeof s, 0) != (ssize_t)sizeof s)
-        return DM_ERR_CRYPTO;
-    *seed = s;
-    return DM_OK;
+    return dm_crypto_random_seed(seed);
 }
 
 static size_t distinct_times(const dm_scenario *sc)
@@ -413,7 +408,7 @@ int dm_cli_run(int argc, char **argv)
             err = draw_seed(&a.seed);
             if (err != DM_OK) {
                 dm_cli_diag_printf(stderr, ecolour, DM_SEV_ERROR, NULL,
-                                   "cannot draw a random seed: %s", strerror(errno));
+                                   "cannot draw a random seed: %s", dm_err_str(err));
                 goto out;
             }
             fprintf(stderr, "doormat: seed %" PRIu64 " (pass --seed %" PRIu64 " to reproduce)\n",

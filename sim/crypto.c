@@ -75,6 +75,19 @@ unsigned dm_crypto_threads_(unsigned threads)
     return threads > MAX_THREADS ? MAX_THREADS : threads;
 }
 
+dm_err dm_crypto_random_seed(uint64_t *seed)
+{
+    uint64_t s;
+
+    if (seed == NULL)
+        return DM_ERR_USAGE;
+    if (dm_crypto_ensure_init_() != 0)
+        return DM_ERR_CRYPTO;
+    randombytes_buf(&s, sizeof s);
+    *seed = s;
+    return DM_OK;
+}
+
 /* ---- helpers shared with verification ----------------------------------- */
 
 /* Associated data of a symmetric ciphertext: the item's name, or

@@ -288,6 +288,17 @@ START_TEST(test_alloc_failure)
 }
 END_TEST
 
+START_TEST(test_random_seed)
+{
+    uint64_t a = 0, b = 0;
+
+    ck_assert_int_eq(dm_crypto_random_seed(&a), DM_OK);
+    ck_assert_int_eq(dm_crypto_random_seed(&b), DM_OK);
+    ck_assert(a != b); /* two 64-bit draws agree with probability 2^-64 */
+    ck_assert_int_eq(dm_crypto_random_seed(NULL), DM_ERR_USAGE);
+}
+END_TEST
+
 START_TEST(test_stats)
 {
     dm_crypto *c = tiny_crypto(11, 2);
@@ -751,6 +762,7 @@ crypto_suite(void)
     tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_alloc_failure);
     tcase_add_test(tc, test_stats);
+    tcase_add_test(tc, test_random_seed);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("open");

@@ -50,6 +50,12 @@ dm_err dm_crypto_instantiate(const dm_world *w, uint64_t seed, unsigned threads,
 /* Wipe and free; accepts NULL. */
 void dm_crypto_free(dm_crypto *c);
 
+/* A fresh seed for a run given none, from libsodium's randombytes (the
+ * system's random source).  The seed is no secret: a run prints it so that
+ * it can be repeated.  DM_OK, or DM_ERR_CRYPTO when libsodium cannot start;
+ * *seed is untouched on failure. */
+dm_err dm_crypto_random_seed(uint64_t *seed);
+
 /* Figures of the instantiation. */
 const dm_crypto_stats *dm_crypto_stats_get(const dm_crypto *c);
 uint64_t dm_crypto_seed(const dm_crypto *c);
