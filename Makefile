@@ -203,6 +203,9 @@ demo:
 	$(MAKE) VARIANT=release all
 	@test -x $(BUILDDIR)/release/doormat || { echo "demo: no doormat binary yet (sim/main.c missing)" >&2; exit 1; }
 	$(BUILDDIR)/release/doormat run scenarios/tcn-uk-only.json --seed 1
+	@$(BUILDDIR)/release/doormat run scenarios/tcn-uk-only.json --seed 1 --format html \
+	  --actor mallory -o $(BUILDDIR)/demo.html 2>/dev/null && \
+	  echo "The same report for a browser: $(BUILDDIR)/demo.html (doormat lesson scenarios/tcn-uk-only.json narrates it)"
 
 golden:
 	$(MAKE) VARIANT=release all
