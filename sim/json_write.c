@@ -66,16 +66,20 @@ static void put_escaped(dm_jw *j, const char *s)
     const unsigned char *p = (const unsigned char *)s;
 
     for (;;) {
-        const unsigned char *q = p;
+        /* Copied byte by byte as they are scanned: the pieces are short
+         * (ids, names), so one pass beats strlen and memcpy. */
+        char *o = j->buf + j->n, *end = j->buf + DM_JW_BUF;
         unsigned char c;
         size_t need = 0, i;
 
-        while (plain[*q])
-            q++;
-        if (q > p)
-            put_n(j, (const char *)p, (size_t)(q - p));
-        p = q;
+        while (o < end && plain[*p])
+            *o++ = (char)*p++;
+        j->n = (size_t)(o - j->buf);
         c = *p;
+        if (plain[c]) {
+            dm_jw_flush(j); /* the buffer is full */
+            continue;
+        }
         if (c == 0)
             return;
         if (c == '"' || c == '\\') {
