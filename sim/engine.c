@@ -851,8 +851,9 @@ dm_err dm_run_scenario(const dm_scenario *s, const dm_run_opts *opts, dm_run **o
     dm_run *r = NULL;
     sim m, cf;
     dm_run_opts def = {0, 0, 0, 0};
-    uint32_t bound, cf_bound;
+    uint32_t bound, cf_bound = 0;
     size_t i;
+    int has_cf = 0;
     dm_err e = DM_ERR_NOMEM;
     memset(&m, 0, sizeof m);
     memset(&cf, 0, sizeof cf);
@@ -869,17 +870,31 @@ dm_err dm_run_scenario(const dm_scenario *s, const dm_run_opts *opts, dm_run **o
         goto out;
     dm_closure_free(m.c2); /* only orders need it */
     m.c2 = NULL;
-    if ((e = dm_scenario_counterfactual(s, &r->cf_sc)) != DM_OK)
+    for (i = 0; i < s->n_events; i++)
+        has_cf |= s->events[i].kind == DM_EVENT_BACKDOOR || s->events[i].kind == DM_EVENT_GHOST;
+    if (has_cf) {
+        if ((e = dm_scenario_counterfactual(s, &r->cf_sc)) != DM_OK)
+            goto out;
+        cf_bound = bound_at(r->cf_sc, opts->has_at, opts->at);
+        if ((e = sim_init(&cf, r->cf_sc, NULL, &r->stats.t_expand)) != DM_OK ||
+            (e = sim_play(&cf, cf_bound)) != DM_OK || (e = find_simple_users(&cf)) != DM_OK)
+            goto out;
+        dm_closure_free(cf.c2);
+        cf.c2 = NULL;
+    }
+    if ((e = evaluate(&m, bound, opts->owners, r, &r->with, &r->stats)) != DM_OK)
         goto out;
-    cf_bound = bound_at(r->cf_sc, opts->has_at, opts->at);
-    if ((e = sim_init(&cf, r->cf_sc, NULL, &r->stats.t_expand)) != DM_OK ||
-        (e = sim_play(&cf, cf_bound)) != DM_OK || (e = find_simple_users(&cf)) != DM_OK)
-        goto out;
-    dm_closure_free(cf.c2);
-    cf.c2 = NULL;
-    if ((e = evaluate(&m, bound, opts->owners, r, &r->with, &r->stats)) != DM_OK ||
-        (e = evaluate(&cf, cf_bound, 0, NULL, &r->without, &r->stats)) != DM_OK)
-        goto out;
+    if (has_cf) {
+        if ((e = evaluate(&cf, cf_bound, 0, NULL, &r->without, &r->stats)) != DM_OK)
+            goto out;
+    } else { /* no backdoor, no ghost: the counterfactual is the run itself */
+        e = DM_ERR_NOMEM;
+        r->without = r->with;
+        if (!(r->without.by_region = dm_malloc((s->n_regions ? s->n_regions : 1) *
+                                               sizeof *r->without.by_region)))
+            goto out;
+        memcpy(r->without.by_region, r->with.by_region, s->n_regions * sizeof *r->with.by_region);
+    }
     for (i = 0; i < bound; i++)
         if (s->events[i].has_p && s->events[i].p < 1.0)
             r->worst_case++;
@@ -904,10 +919,12 @@ dm_err dm_run_scenario(const dm_scenario *s, const dm_run_opts *opts, dm_run **o
             stp = &r->steps[r->n_steps++];
             stp->at = s->events[i].at;
             stp->bound = (uint32_t)i + 1;
-            cb = bound_at(r->cf_sc, 1, stp->at);
             e = evaluate(&m, stp->bound, 0, NULL, &a, NULL);
-            if (e == DM_OK)
+            if (e == DM_OK && has_cf) {
+                cb = bound_at(r->cf_sc, 1, stp->at);
                 e = evaluate(&cf, cb, 0, NULL, &b, NULL);
+            } else
+                b.users = a.users;
             stp->exposed = a.users;
             stp->beyond_law = a.beyond_law;
             stp->exposed_without = b.users;

@@ -85,7 +85,8 @@ typedef struct dm_run_stats {
 /* Everything a run found.  Owns its world(s) and results. */
 typedef struct dm_run {
     const dm_scenario *sc;   /* borrowed */
-    dm_scenario *cf_sc;      /* the counterfactual scenario (owned) */
+    dm_scenario *cf_sc;      /* the counterfactual scenario (owned); NULL, like cf_w, when the
+                              * scenario has no backdoor or ghost: then it is the run itself */
     dm_world *w;             /* with backdoors (owned) */
     dm_world *cf_w;          /* without (owned) */
     int64_t at;              /* reported time */
