@@ -638,7 +638,9 @@ static void push_arrival(const dm_closure *c, vbuf *b, dm_why y)
 {
     if (y.kind == DM_WHY_STORE) {
         const dm_deposit *d = &c->w->deposits[y.b];
-        if (d->tag == DM_TAG_ORDER && d->tag_event != UINT32_MAX)
+        /* The order (or ghost) that handed it over: also when what it
+         * handed over came from stolen knowledge (tagged unlawful). */
+        if (d->tag_event != UINT32_MAX)
             vpush(b, d->tag_event | DM_VIA_EVENT);
     }
     if (y.kind == DM_WHY_STEAL || y.kind == DM_WHY_GHOSTKEY)

@@ -441,6 +441,29 @@ START_TEST(closure_lists_learned_facts)
 }
 END_TEST
 
+
+/* What a provider hands over from stolen knowledge is unlawful, and its via
+ * still names the order that handed it over. */
+START_TEST(stolen_handover_names_the_order)
+{
+    fx f;
+    char b[512];
+    fx_load(&f,
+            HEAD CLOUD
+            "\"users\":[{\"id\":\"bob\",\"region\":\"US\",\"provider\":\"cloud\",\"protection\":\"e2ee\","
+            "\"items\":[\"notes\"]}],"
+            "\"actors\":[{\"id\":\"uk-gov\",\"kind\":\"government\",\"region\":\"UK\"}],"
+            "\"events\":[{\"at\":1,\"do\":\"steal\",\"id\":\"s\",\"by\":\"cloud\",\"key\":\"bob.dev1\"},"
+            "{\"at\":2,\"do\":\"order\",\"id\":\"o\",\"by\":\"uk-gov\",\"provider\":\"cloud\",\"scope\":\"all\"}]}",
+            0, 0);
+    ck_assert_str_eq(cls(f.r, "cloud", "bob/notes"), "unlawful");
+    ck_assert_str_eq(cls(f.r, "uk-gov", "bob/notes"), "unlawful");
+    ck_assert_str_eq(via(f.r, "uk-gov", "bob/notes", b, sizeof b), "o");
+    ck_assert_uint_eq(f.r->with.beyond_law, 1);
+    fx_free(&f);
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -458,6 +481,7 @@ Suite *engine_suite(void)
     tcase_add_test(t, refused_order);
     tcase_add_test(t, cohort_costs_one);
     tcase_add_test(t, closure_lists_learned_facts);
+    tcase_add_test(t, stolen_handover_names_the_order);
     suite_add_tcase(s, t);
     return s;
 }
