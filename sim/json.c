@@ -1,8 +1,10 @@
 /* json.c - a strict JSON checker with located errors, then cJSON with offsets. */
 #include "json.h"
 
+#include <locale.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "doormat/alloc.h"
@@ -29,12 +31,24 @@ void dm_json_init_hooks(void)
 }
 
 /* The checker's state.  `depth` counts open containers. */
+/* The arrays that are members of the top-level object: where each starts
+ * and ends and how many elements it has, so that the lazy parse need not
+ * walk a million users twice more to learn it. */
+#define TOP_ARRAYS 16
+
+typedef struct top_array {
+    size_t start, end, count;
+} top_array;
+
 typedef struct scan {
     const unsigned char *t;
     size_t len;
     size_t pos;
     dm_diag *diag;
     dm_err err;      /* first failure */
+    int root_object; /* the document is an object */
+    top_array top[TOP_ARRAYS];
+    size_t n_top;
 } scan;
 
 static int fail_at(scan *s, dm_err err, size_t off, const char *msg, const char *arg)
@@ -372,13 +386,25 @@ static int check_object(scan *s, int depth)
     }
 }
 
+/* A member array of the top-level object (depth 2) is remembered. */
+static void note_top(scan *s, int depth, size_t open, size_t count)
+{
+    if (depth == 2 && s->root_object && s->n_top < TOP_ARRAYS) {
+        s->top[s->n_top].start = open;
+        s->top[s->n_top].end = s->pos;
+        s->top[s->n_top].count = count;
+        s->n_top++;
+    }
+}
+
 static int check_array(scan *s, int depth)
 {
-    size_t open = s->pos, comma = SIZE_MAX;
+    size_t open = s->pos, comma = SIZE_MAX, count = 0;
     s->pos++;
     skip_ws(s);
     if (s->pos < s->len && s->t[s->pos] == ']') {
         s->pos++;
+        note_top(s, depth, open, 0);
         return 0;
     }
     for (;;) {
@@ -390,6 +416,7 @@ static int check_array(scan *s, int depth)
             return fail(s, comma, "invalid JSON: trailing comma before ']'");
         if (check_value(s, depth) < 0)
             return -1;
+        count++;
         skip_ws(s);
         if (s->pos >= s->len)
             return eof_in(s, open, "array");
@@ -400,6 +427,7 @@ static int check_array(scan *s, int depth)
         }
         if (c == ']') {
             s->pos++;
+            note_top(s, depth, open, count);
             return 0;
         }
         if (c == '"' || c == '{' || c == '[' || c == '-' || (c >= '0' && c <= '9'))
@@ -559,37 +587,39 @@ static dm_err parse_span(const char *text, size_t len, size_t start, size_t end,
     return DM_OK;
 }
 
-/* The checker's verdict on a text, then its start (after a BOM). */
-static dm_err check_text(const char *text, size_t len, dm_diag *diag, size_t *start)
+/* The checker's verdict on a text, its start (after a BOM) in *start, and
+ * in s the member arrays of the top-level object. */
+static dm_err check_text(scan *s, const char *text, size_t len, dm_diag *diag, size_t *start)
 {
-    scan s;
-
-    s.t = (const unsigned char *)text;
-    s.len = len;
-    s.pos = 0;
-    s.diag = diag;
-    s.err = DM_OK;
+    s->t = (const unsigned char *)text;
+    s->len = len;
+    s->pos = 0;
+    s->diag = diag;
+    s->err = DM_OK;
+    s->root_object = 0;
+    s->n_top = 0;
     if (len > DM_LIMIT_FILE_BYTES) {
-        fail_at(&s, DM_ERR_LIMIT, SIZE_MAX, "the file is larger than %s", "1 GiB");
-        return s.err;
+        fail_at(s, DM_ERR_LIMIT, SIZE_MAX, "the file is larger than %s", "1 GiB");
+        return s->err;
     }
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-        s.pos = 3;
-    skip_ws(&s);
-    *start = s.pos;
-    if (s.pos >= len) {
-        fail(&s, s.pos, "invalid JSON: the file is empty (expected an object)");
-        return s.err;
+        s->pos = 3;
+    skip_ws(s);
+    *start = s->pos;
+    if (s->pos >= len) {
+        fail(s, s->pos, "invalid JSON: the file is empty (expected an object)");
+        return s->err;
     }
-    if (check_value(&s, 0) < 0)
-        return s.err;
-    skip_ws(&s);
-    if (s.pos < len) {
-        if (s.t[s.pos] == 0)
-            bad_char(&s, s.pos, NULL);
+    s->root_object = s->t[s->pos] == '{';
+    if (check_value(s, 0) < 0)
+        return s->err;
+    skip_ws(s);
+    if (s->pos < len) {
+        if (s->t[s->pos] == 0)
+            bad_char(s, s->pos, NULL);
         else
-            fail(&s, s.pos, "invalid JSON: unexpected text after the end of the document");
-        return s.err;
+            fail(s, s->pos, "invalid JSON: unexpected text after the end of the document");
+        return s->err;
     }
     return DM_OK;
 }
@@ -620,8 +650,17 @@ static size_t count_elements(const char *t, size_t len, size_t p)
 }
 
 /* Build the top-level object member by member from the checked text. */
-static dm_err parse_top(const char *text, size_t len, size_t p, const char *const *lazy,
-                        cJSON **out)
+static const top_array *noted(const scan *s, size_t start)
+{
+    size_t i;
+    for (i = 0; i < s->n_top; i++)
+        if (s->top[i].start == start)
+            return &s->top[i];
+    return NULL;
+}
+
+static dm_err parse_top(const scan *s, const char *text, size_t len, size_t p,
+                        const char *const *lazy, cJSON **out)
 {
     cJSON *root, *key = NULL, *val = NULL;
     dm_err err = DM_ERR_NOMEM;
@@ -633,6 +672,7 @@ static dm_err parse_top(const char *text, size_t len, size_t p, const char *cons
     p++;
     for (;;) {
         size_t ks, ke, vs, ve;
+        const top_array *top;
         skip_sp(text, len, &p);
         if (p >= len || text[p] == '}')
             break;
@@ -643,7 +683,8 @@ static dm_err parse_top(const char *text, size_t len, size_t p, const char *cons
         p++; /* ':' */
         skip_sp(text, len, &p);
         vs = p;
-        ve = skip_value(text, len, vs);
+        top = text[vs] == '[' ? noted(s, vs) : NULL;
+        ve = top != NULL ? top->end : skip_value(text, len, vs);
         if ((err = parse_span(text, len, ks, ke, &key)) != DM_OK)
             goto out;
         if (text[vs] == '[' && in_names(lazy, key->valuestring)) {
@@ -653,7 +694,8 @@ static dm_err parse_top(const char *text, size_t len, size_t p, const char *cons
                 goto out;
             }
             val->valueint = (int)vs;
-            val->valuedouble = (double)count_elements(text, len, vs) + 1.0;
+            val->valuedouble =
+                (double)(top != NULL ? top->count : count_elements(text, len, vs)) + 1.0;
         } else if ((err = parse_span(text, len, vs, ve, &val)) != DM_OK) {
             goto out;
         }
@@ -685,13 +727,14 @@ static dm_err parse(const char *text, size_t len, const char *const *lazy, cJSON
     cJSON *root = NULL;
     size_t start = 0;
     dm_err err;
+    scan s;
 
-    err = check_text(text, len, diag, &start);
+    err = check_text(&s, text, len, diag, &start);
     if (err != DM_OK)
         return err;
     dm_json_init_hooks();
     if (lazy != NULL && text[start] == '{')
-        err = parse_top(text, len, start, lazy, &root);
+        err = parse_top(&s, text, len, start, lazy, &root);
     else
         err = parse_span(text, len, start, len, &root);
     if (err == DM_ERR_SCENARIO) {
@@ -732,28 +775,286 @@ size_t dm_json_count(const cJSON *arr)
     return n;
 }
 
+/* ---- lazy elements: parsed straight into an arena ----
+ *
+ * An element of a checked text cannot be malformed, so it is built here
+ * in one pass, nodes and strings bump-allocated from blocks the iterator
+ * reuses element after element: a million users cost no malloc and free
+ * per node, no second walk to find the element's end and no third to
+ * note offsets.  The tree is what cJSON would build (types, members in
+ * order, first child's prev at the last, decoded strings, strtod numbers,
+ * valueint the offset); a number cJSON would read otherwise (more than 63
+ * characters) sends the element to cJSON itself. */
+
+#define ARENA_BLOCK 65536
+
+typedef struct dm_json_block {
+    struct dm_json_block *next;
+    size_t cap, used;
+    /* data follows, aligned as a pointer */
+} dm_json_block;
+
+static void *arena_alloc(dm_json_iter *it, size_t n)
+{
+    dm_json_block *b = it->cur;
+    size_t hdr = (sizeof(dm_json_block) + 15) & ~(size_t)15;
+
+    n = (n + 15) & ~(size_t)15;
+    /* The next free block, else a new one after the current. */
+    while (b != NULL && b->cap - b->used < n) {
+        b = b->next;
+        if (b != NULL)
+            b->used = 0;
+    }
+    if (b == NULL) {
+        size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+        b = dm_malloc(hdr + cap);
+        if (b == NULL)
+            return NULL;
+        b->cap = cap;
+        b->used = 0;
+        if (it->cur == NULL) {
+            b->next = it->blocks;
+            it->blocks = b;
+        } else {
+            b->next = it->cur->next;
+            it->cur->next = b;
+        }
+    }
+    it->cur = b;
+    b->used += n;
+    return (char *)b + hdr + b->used - n;
+}
+
+static cJSON *new_node(dm_json_iter *it, int type, size_t off)
+{
+    cJSON *n = arena_alloc(it, sizeof(cJSON));
+    if (n == NULL)
+        return NULL;
+    memset(n, 0, sizeof *n);
+    n->type = type;
+    n->valueint = (int)off;
+    return n;
+}
+
+static unsigned long hex4u(const char *p)
+{
+    unsigned long v = 0;
+    int i;
+    for (i = 0; i < 4; i++)
+        v = v * 16 + (unsigned long)hexval((unsigned char)p[i]);
+    return v;
+}
+
+/* The string at it->pos (its opening quote), decoded as cJSON decodes it. */
+static char *a_string(dm_json_iter *it)
+{
+    const char *t = it->text, *p = t + it->pos + 1, *q = p;
+    char *out, *o;
+
+    /* Most strings hold no escape: find the closing quote, copy. */
+    while (*q != '"' && *q != '\\')
+        q++;
+    if (*q == '"') {
+        out = arena_alloc(it, (size_t)(q - p) + 1);
+        if (out == NULL)
+            return NULL;
+        memcpy(out, p, (size_t)(q - p));
+        out[q - p] = '\0';
+        it->pos = (size_t)(q + 1 - t);
+        return out;
+    }
+    while (*q != '"') /* the decoded string is never longer */
+        q += *q == '\\' ? 2 : 1;
+    out = o = arena_alloc(it, (size_t)(q - p) + 1);
+    if (out == NULL)
+        return NULL;
+    while (p < q) {
+        unsigned long cp;
+        if (*p != '\\') {
+            *o++ = *p++;
+            continue;
+        }
+        switch (p[1]) {
+        case 'b': *o++ = '\b'; p += 2; continue;
+        case 'f': *o++ = '\f'; p += 2; continue;
+        case 'n': *o++ = '\n'; p += 2; continue;
+        case 'r': *o++ = '\r'; p += 2; continue;
+        case 't': *o++ = '\t'; p += 2; continue;
+        case 'u': break;
+        default: *o++ = p[1]; p += 2; continue; /* '"', '\\', '/' */
+        }
+        cp = hex4u(p + 2);
+        p += 6;
+        if (cp >= 0xD800 && cp <= 0xDBFF) { /* the checker paired it */
+            cp = 0x10000 + (((cp & 0x3FF) << 10) | (hex4u(p + 2) & 0x3FF));
+            p += 6;
+        }
+        if (cp < 0x80) {
+            *o++ = (char)cp;
+        } else if (cp < 0x800) {
+            *o++ = (char)(0xC0 | (cp >> 6));
+            *o++ = (char)(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            *o++ = (char)(0xE0 | (cp >> 12));
+            *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+            *o++ = (char)(0x80 | (cp & 0x3F));
+        } else {
+            *o++ = (char)(0xF0 | (cp >> 18));
+            *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+            *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+            *o++ = (char)(0x80 | (cp & 0x3F));
+        }
+    }
+    *o = '\0';
+    it->pos = (size_t)(q + 1 - t);
+    return out;
+}
+
+static void a_ws(dm_json_iter *it)
+{
+    while (it->pos < it->len && is_ws((unsigned char)it->text[it->pos]))
+        it->pos++;
+}
+
+/* 1: built; 0: out of memory; -1: a number only cJSON reads as it does. */
+static int a_value(dm_json_iter *it, cJSON **out)
+{
+    const char *t = it->text;
+    size_t off;
+    cJSON *n, *c, *tail = NULL;
+    int r;
+
+    a_ws(it);
+    off = it->pos;
+    switch (t[off]) {
+    case '{':
+    case '[': {
+        int obj = t[off] == '{';
+        if ((n = new_node(it, obj ? cJSON_Object : cJSON_Array, off)) == NULL)
+            return 0;
+        it->pos++;
+        for (;;) {
+            char *key = NULL;
+            a_ws(it);
+            if (t[it->pos] == (obj ? '}' : ']'))
+                break;
+            if (obj) {
+                if ((key = a_string(it)) == NULL)
+                    return 0;
+                a_ws(it);
+                it->pos++; /* ':' */
+            }
+            if ((r = a_value(it, &c)) <= 0)
+                return r;
+            c->string = key;
+            if (tail == NULL) {
+                n->child = c;
+            } else {
+                tail->next = c;
+                c->prev = tail;
+            }
+            tail = c;
+            a_ws(it);
+            if (t[it->pos] == ',')
+                it->pos++;
+        }
+        it->pos++;
+        if (n->child != NULL)
+            n->child->prev = tail;
+        break;
+    }
+    case '"':
+        if ((n = new_node(it, cJSON_String, off)) == NULL ||
+            (n->valuestring = a_string(it)) == NULL)
+            return 0;
+        break;
+    case 't':
+    case 'f':
+    case 'n':
+        if ((n = new_node(it, t[off] == 't' ? cJSON_True : t[off] == 'f' ? cJSON_False
+                                                                         : cJSON_NULL,
+                          off)) == NULL)
+            return 0;
+        it->pos += t[off] == 'f' ? 5 : 4;
+        break;
+    default: {
+        /* cJSON's parse_number: the token with the locale's decimal point,
+         * then strtod. */
+        char num[64];
+        size_t k = 0;
+        char dp = localeconv()->decimal_point[0];
+        while (off + k < it->len && strchr("0123456789+-eE.", t[off + k]) != NULL &&
+               t[off + k] != '\0') {
+            if (k == sizeof num - 1)
+                return -1;
+            num[k] = t[off + k] == '.' ? dp : t[off + k];
+            k++;
+        }
+        num[k] = '\0';
+        if ((n = new_node(it, cJSON_Number, off)) == NULL)
+            return 0;
+        n->valuedouble = strtod(num, NULL);
+        it->pos += k;
+        break;
+    }
+    }
+    *out = n;
+    return 1;
+}
+
 void dm_json_iter_init(dm_json_iter *it, const char *text, size_t len, const cJSON *arr)
 {
     it->text = text;
     it->len = len;
     it->pos = dm_json_offset(arr) + 1;
+    it->blocks = NULL;
+    it->cur = NULL;
+    it->owned = NULL;
+}
+
+void dm_json_iter_free(dm_json_iter *it)
+{
+    dm_json_block *b = it->blocks, *next;
+
+    for (; b != NULL; b = next) {
+        next = b->next;
+        dm_free(b);
+    }
+    it->blocks = it->cur = NULL;
+    cJSON_Delete(it->owned);
+    it->owned = NULL;
 }
 
 dm_err dm_json_iter_next(dm_json_iter *it, cJSON **out)
 {
     size_t start, end;
-    dm_err err;
+    dm_err err = DM_OK;
+    int r;
 
     *out = NULL;
+    cJSON_Delete(it->owned);
+    it->owned = NULL;
+    it->cur = it->blocks;
+    if (it->cur != NULL)
+        it->cur->used = 0;
     skip_sp(it->text, it->len, &it->pos);
     if (it->pos >= it->len || it->text[it->pos] == ']')
         return DM_OK;
     start = it->pos;
-    end = skip_value(it->text, it->len, start);
-    err = parse_span(it->text, it->len, start, end, out);
-    if (err == DM_ERR_SCENARIO)
-        err = DM_ERR_NOMEM; /* cannot happen on a checked text */
-    it->pos = end;
+    r = a_value(it, out);
+    if (r == 0) {
+        *out = NULL;
+        return DM_ERR_NOMEM;
+    }
+    if (r < 0) {
+        end = skip_value(it->text, it->len, start);
+        err = parse_span(it->text, it->len, start, end, &it->owned);
+        if (err == DM_ERR_SCENARIO)
+            err = DM_ERR_NOMEM; /* as before: cJSON refused a checked text */
+        *out = it->owned;
+        it->pos = end;
+    }
     skip_sp(it->text, it->len, &it->pos);
     if (it->pos < it->len && it->text[it->pos] == ',')
         it->pos++;

@@ -35,18 +35,26 @@ size_t dm_json_count(const cJSON *arr);
 /* Whether an array node's elements must be read with dm_json_iter_*. */
 int dm_json_is_lazy(const cJSON *arr);
 
-/* Walks a lazy array of a text checked by dm_json_parse_lazy. */
+/* Walks a lazy array of a text checked by dm_json_parse_lazy.  Each
+ * element's tree lives in blocks the iterator owns and reuses. */
+struct dm_json_block;
+
 typedef struct dm_json_iter {
     const char *text;
     size_t len;
     size_t pos;
+    struct dm_json_block *blocks; /* owned */
+    struct dm_json_block *cur;    /* the block being filled */
+    cJSON *owned;                 /* an element cJSON parsed (rare), owned */
 } dm_json_iter;
 
 void dm_json_iter_init(dm_json_iter *it, const char *text, size_t len, const cJSON *arr);
-/* Parse the next element into *out (a new tree with offsets the caller
- * frees with cJSON_Delete); *out is NULL after the last one.  Returns
- * DM_OK or DM_ERR_NOMEM. */
+/* Parse the next element into *out, a tree with offsets that stays valid
+ * until the next call or dm_json_iter_free (never cJSON_Delete it); *out
+ * is NULL after the last one.  Returns DM_OK or DM_ERR_NOMEM. */
 dm_err dm_json_iter_next(dm_json_iter *it, cJSON **out);
+/* Free what the iterator holds (the last element's tree too). */
+void dm_json_iter_free(dm_json_iter *it);
 
 /* Byte offset of a node's value (the '{', '[', '"' or first character). */
 size_t dm_json_offset(const cJSON *n);

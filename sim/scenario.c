@@ -1988,8 +1988,8 @@ static void load_all(ld *L, const cJSON *arr, const char *name, load_fn fn)
             o2 = path_index(L, i);
             fn(L, e, i);
             path_pop(L, o2);
-            cJSON_Delete(e);
         }
+        dm_json_iter_free(&it);
     } else {
         for (c = arr->child, i = 0; c != NULL && !L->nomem; c = c->next, i++) {
             size_t o2 = path_index(L, i);
