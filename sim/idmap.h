@@ -32,5 +32,9 @@ dm_err dm_idmap_put(dm_idmap *m, const char *key, uint32_t val, int *found,
                     uint32_t *old);
 /* Look a key up: 1 and *val when present, else 0. */
 int dm_idmap_get(const dm_idmap *m, const char *key, uint32_t *val);
+/* Start loading the slot where `key` would be, for a put or get soon
+ * after: in a table of millions that slot is a cache (and TLB) miss, and
+ * the loader knows the next id one element ahead. */
+void dm_idmap_prefetch(const dm_idmap *m, const char *key);
 
 #endif

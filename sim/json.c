@@ -186,12 +186,29 @@ static int eof_in(scan *s, size_t open, const char *what)
     return fail(s, s->len, buf);
 }
 
+/* Bytes a string holds as they are (printable ASCII and DEL, but the
+ * quote and the backslash): runs of them are skipped in a tight loop. */
+static const unsigned char str_plain[256] = {
+#define R8(v) v, v, v, v, v, v, v, v
+    R8(0), R8(0), R8(0), R8(0),          /* 0x00-0x1f: control */
+    1, 1, 0, 1, 1, 1, 1, 1,              /* 0x20-0x27: '"' at 0x22 */
+    R8(1), R8(1), R8(1),                 /* 0x28-0x3f */
+    R8(1), R8(1), R8(1),                 /* 0x40-0x57 */
+    1, 1, 1, 1, 0, 1, 1, 1,              /* 0x58-0x5f: '\\' at 0x5c */
+    R8(1), R8(1), R8(1), R8(1),          /* 0x60-0x7f */
+    R8(0), R8(0), R8(0), R8(0), R8(0), R8(0), R8(0), R8(0),
+    R8(0), R8(0), R8(0), R8(0), R8(0), R8(0), R8(0), R8(0),
+#undef R8
+};
+
 static int check_string(scan *s)
 {
     size_t start = s->pos;
     s->pos++;
     for (;;) {
         unsigned char c;
+        while (s->pos < s->len && str_plain[s->t[s->pos]])
+            s->pos++;
         if (s->pos >= s->len)
             return fail(s, start, "invalid JSON: unterminated string (missing closing '\"')");
         c = s->t[s->pos];
@@ -814,8 +831,8 @@ static void *arena_alloc(dm_json_iter *it, size_t n)
         b->cap = cap;
         b->used = 0;
         if (it->cur == NULL) {
-            b->next = it->blocks;
-            it->blocks = b;
+            b->next = it->blocks[it->side];
+            it->blocks[it->side] = b;
         } else {
             b->next = it->cur->next;
             it->cur->next = b;
@@ -1008,22 +1025,27 @@ void dm_json_iter_init(dm_json_iter *it, const char *text, size_t len, const cJS
     it->text = text;
     it->len = len;
     it->pos = dm_json_offset(arr) + 1;
-    it->blocks = NULL;
+    it->blocks[0] = it->blocks[1] = NULL;
     it->cur = NULL;
-    it->owned = NULL;
+    it->owned[0] = it->owned[1] = NULL;
+    it->side = 0;
 }
 
 void dm_json_iter_free(dm_json_iter *it)
 {
-    dm_json_block *b = it->blocks, *next;
+    dm_json_block *b, *next;
+    int k;
 
-    for (; b != NULL; b = next) {
-        next = b->next;
-        dm_free(b);
+    for (k = 0; k < 2; k++) {
+        for (b = it->blocks[k]; b != NULL; b = next) {
+            next = b->next;
+            dm_free(b);
+        }
+        it->blocks[k] = NULL;
+        cJSON_Delete(it->owned[k]);
+        it->owned[k] = NULL;
     }
-    it->blocks = it->cur = NULL;
-    cJSON_Delete(it->owned);
-    it->owned = NULL;
+    it->cur = NULL;
 }
 
 dm_err dm_json_iter_next(dm_json_iter *it, cJSON **out)
@@ -1033,9 +1055,11 @@ dm_err dm_json_iter_next(dm_json_iter *it, cJSON **out)
     int r;
 
     *out = NULL;
-    cJSON_Delete(it->owned);
-    it->owned = NULL;
-    it->cur = it->blocks;
+    /* Two sides, used in turn: the previous element stays valid. */
+    it->side ^= 1;
+    cJSON_Delete(it->owned[it->side]);
+    it->owned[it->side] = NULL;
+    it->cur = it->blocks[it->side];
     if (it->cur != NULL)
         it->cur->used = 0;
     skip_sp(it->text, it->len, &it->pos);
@@ -1049,10 +1073,10 @@ dm_err dm_json_iter_next(dm_json_iter *it, cJSON **out)
     }
     if (r < 0) {
         end = skip_value(it->text, it->len, start);
-        err = parse_span(it->text, it->len, start, end, &it->owned);
+        err = parse_span(it->text, it->len, start, end, &it->owned[it->side]);
         if (err == DM_ERR_SCENARIO)
             err = DM_ERR_NOMEM; /* as before: cJSON refused a checked text */
-        *out = it->owned;
+        *out = it->owned[it->side];
         it->pos = end;
     }
     skip_sp(it->text, it->len, &it->pos);

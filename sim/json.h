@@ -43,15 +43,17 @@ typedef struct dm_json_iter {
     const char *text;
     size_t len;
     size_t pos;
-    struct dm_json_block *blocks; /* owned */
-    struct dm_json_block *cur;    /* the block being filled */
-    cJSON *owned;                 /* an element cJSON parsed (rare), owned */
+    struct dm_json_block *blocks[2]; /* owned: two sides, used in turn */
+    struct dm_json_block *cur;       /* the block being filled */
+    cJSON *owned[2];                 /* an element cJSON parsed (rare), owned */
+    int side;
 } dm_json_iter;
 
 void dm_json_iter_init(dm_json_iter *it, const char *text, size_t len, const cJSON *arr);
 /* Parse the next element into *out, a tree with offsets that stays valid
- * until the next call or dm_json_iter_free (never cJSON_Delete it); *out
- * is NULL after the last one.  Returns DM_OK or DM_ERR_NOMEM. */
+ * until the call after next or dm_json_iter_free (never cJSON_Delete it):
+ * a caller may look one element ahead.  *out is NULL after the last one.
+ * Returns DM_OK or DM_ERR_NOMEM. */
 dm_err dm_json_iter_next(dm_json_iter *it, cJSON **out);
 /* Free what the iterator holds (the last element's tree too). */
 void dm_json_iter_free(dm_json_iter *it);
