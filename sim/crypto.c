@@ -92,8 +92,8 @@ dm_err dm_crypto_random_seed(uint64_t *seed)
 
 /* Associated data of a symmetric ciphertext: the item's name, or
  * "dm-wrap:<ct id>" for a wrap.  Returns a pointer to the bytes. */
-static const unsigned char *ct_ad(const dm_world *w, uint32_t ct, char *buf, size_t cap,
-                                  size_t *len)
+const unsigned char *dm_crypto_ad_(const dm_world *w, uint32_t ct, char *buf, size_t cap,
+                                   size_t *len)
 {
     const dm_ct *x = &w->cts[ct];
     int n;
@@ -107,8 +107,9 @@ static const unsigned char *ct_ad(const dm_world *w, uint32_t ct, char *buf, siz
     return (const unsigned char *)buf;
 }
 
-int dm_crypto_open_(const dm_crypto *c, uint32_t ct, const uint8_t *body, size_t len,
-                    const unsigned char *kbytes, unsigned char *out, dm_crypto_clock *clk)
+int dm_crypto_open_ad_(const dm_crypto *c, uint32_t ct, const uint8_t *body, size_t len,
+                       const unsigned char *ad, size_t adlen, const unsigned char *kbytes,
+                       unsigned char *out, dm_crypto_clock *clk)
 {
     const dm_world *w = c->w;
     uint32_t under = w->cts[ct].under;
@@ -121,15 +122,24 @@ int dm_crypto_open_(const dm_crypto *c, uint32_t ct, const uint8_t *body, size_t
                                                 c->nonce + (size_t)ct * DM_NONCE_BYTES,
                                                 c->epk + (size_t)ct * DM_KEY_BYTES, kbytes));
     } else {
-        char buf[32];
-        size_t adlen;
-        const unsigned char *ad = ct_ad(w, ct, buf, sizeof buf, &adlen);
         unsigned long long mlen;
         DM_TIMED(clk, rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
                           out, &mlen, NULL, body, len, ad, adlen,
                           c->nonce + (size_t)ct * DM_NONCE_BYTES, kbytes));
     }
     return rc == 0 ? 0 : -1;
+}
+
+int dm_crypto_open_(const dm_crypto *c, uint32_t ct, const uint8_t *body, size_t len,
+                    const unsigned char *kbytes, unsigned char *out, dm_crypto_clock *clk)
+{
+    char buf[DM_CRYPTO_AD_BUF];
+    size_t adlen = 0;
+    const unsigned char *ad = NULL;
+
+    if (c->w->keys[c->w->cts[ct].under].type != DM_KEY_KEYPAIR)
+        ad = dm_crypto_ad_(c->w, ct, buf, sizeof buf, &adlen);
+    return dm_crypto_open_ad_(c, ct, body, len, ad, adlen, kbytes, out, clk);
 }
 
 int dm_crypto_combine_(const unsigned char *coords, const unsigned char *const *shares,
@@ -206,7 +216,8 @@ typedef struct job {
 typedef struct worker {
     job *j;
     dm_crypto_clock clk;
-    uint64_t busy_ns, cpu_ns;
+    uint64_t busy_ns, cpu_ns; /* over every phase */
+    uint64_t phase_cpu_ns;    /* in the last phase */
     pthread_t tid;
 } worker;
 
@@ -323,9 +334,9 @@ static dm_err make_ct(dm_crypto *c, const unsigned char *master, uint32_t i,
             DM_TIMED(clk, rc = crypto_box_easy(body, msg, mlen, nonce,
                                                c->pk + (size_t)x->under * DM_KEY_BYTES, esk));
     } else {
-        char buf[32];
+        char buf[DM_CRYPTO_AD_BUF];
         size_t adlen;
-        const unsigned char *ad = ct_ad(w, i, buf, sizeof buf, &adlen);
+        const unsigned char *ad = dm_crypto_ad_(w, i, buf, sizeof buf, &adlen);
         DM_TIMED(clk, rc = crypto_aead_xchacha20poly1305_ietf_encrypt(
                           body, NULL, msg, mlen, ad, adlen, NULL, nonce,
                           dm_crypto_key_(c, x->under)));
@@ -370,16 +381,21 @@ static void *work(void *arg)
         }
     }
     wk->busy_ns += dm_crypto_now_ns() - t0;
-    wk->cpu_ns += dm_crypto_cpu_ns() - c0;
+    wk->phase_cpu_ns = dm_crypto_cpu_ns() - c0;
+    wk->cpu_ns += wk->phase_cpu_ns;
     return NULL;
 }
 
-/* Run one phase on `nt` workers (the calling thread is the first). */
-static dm_err run_phase(job *j, worker *ws, unsigned nt)
+/* Run one phase on `nt` workers (the calling thread is the first); add the
+ * phase's wall time to *wall and its largest worker's CPU time to *span. */
+static dm_err run_phase(job *j, worker *ws, unsigned nt, uint64_t *wall, uint64_t *span)
 {
     unsigned t, started = 1;
+    uint64_t w0 = dm_crypto_now_ns(), max = 0;
 
     j->next = 0;
+    for (t = 0; t < nt; t++)
+        ws[t].phase_cpu_ns = 0;
     for (t = 1; t < nt; t++) {
         if (pthread_create(&ws[t].tid, NULL, work, &ws[t]) != 0)
             break;
@@ -388,6 +404,11 @@ static dm_err run_phase(job *j, worker *ws, unsigned nt)
     work(&ws[0]);
     for (t = 1; t < started; t++)
         pthread_join(ws[t].tid, NULL);
+    for (t = 0; t < nt; t++)
+        if (ws[t].phase_cpu_ns > max)
+            max = ws[t].phase_cpu_ns;
+    *wall += dm_crypto_now_ns() - w0;
+    *span += max;
     return (dm_err)j->err;
 }
 
@@ -421,7 +442,7 @@ dm_err dm_crypto_instantiate(const dm_world *w, uint64_t seed, unsigned threads,
     unsigned char le[8];
     unsigned char *master;
     size_t i, total, pt_total = 0, ct_total = 0;
-    uint64_t t0 = dm_crypto_now_ns();
+    uint64_t t0 = dm_crypto_now_ns(), c0 = dm_crypto_cpu_ns(), par_wall = 0, span = 0;
     unsigned nt = dm_crypto_threads_(threads), t;
     dm_err err = DM_OK;
     int rc;
@@ -503,11 +524,11 @@ dm_err dm_crypto_instantiate(const dm_world *w, uint64_t seed, unsigned threads,
         ws[t].j = &j;
     j.phase = 0;
     j.n = w->n_keys + w->n_items;
-    if ((err = run_phase(&j, ws, nt)) != DM_OK)
+    if ((err = run_phase(&j, ws, nt, &par_wall, &span)) != DM_OK)
         goto out;
     j.phase = 1;
     j.n = w->n_cts;
-    if ((err = run_phase(&j, ws, nt)) != DM_OK)
+    if ((err = run_phase(&j, ws, nt, &par_wall, &span)) != DM_OK)
         goto out;
     if (sodium_mprotect_readonly(c->arena) != 0) {
         err = DM_ERR_CRYPTO;
@@ -518,11 +539,16 @@ dm_err dm_crypto_instantiate(const dm_world *w, uint64_t seed, unsigned threads,
         c->stats.busy_ns += ws[t].busy_ns;
         c->stats.lib_ns += ws[t].clk.lib_ns;
         c->stats.lib_calls += ws[t].clk.lib_calls;
-        c->stats.cpu_ns += ws[t].cpu_ns;
-        if (ws[t].cpu_ns > c->stats.span_ns)
-            c->stats.span_ns = ws[t].cpu_ns;
+        if (t > 0) /* the calling thread's CPU time is taken whole below */
+            c->stats.cpu_ns += ws[t].cpu_ns;
     }
-    c->stats.wall_ns = dm_crypto_now_ns() - t0;
+    {
+        uint64_t self = dm_crypto_cpu_ns() - c0;
+        c->stats.wall_ns = dm_crypto_now_ns() - t0;
+        c->stats.cpu_ns += self;
+        c->stats.span_ns = span + (self > ws[0].cpu_ns ? self - ws[0].cpu_ns : 0);
+        c->stats.serial_ns = c->stats.wall_ns > par_wall ? c->stats.wall_ns - par_wall : 0;
+    }
     *out = c;
     c = NULL;
 out:

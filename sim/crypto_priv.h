@@ -83,6 +83,16 @@ unsigned dm_crypto_threads_(unsigned threads);
  * (len - DM_MAC_BYTES bytes).  0 on success. */
 int dm_crypto_open_(const dm_crypto *c, uint32_t ct, const uint8_t *body, size_t len,
                     const unsigned char *kbytes, unsigned char *out, dm_crypto_clock *clk);
+/* The same with ct's associated data given (dm_crypto_ad_), for trying many
+ * keys on one ciphertext. */
+int dm_crypto_open_ad_(const dm_crypto *c, uint32_t ct, const uint8_t *body, size_t len,
+                       const unsigned char *ad, size_t adlen, const unsigned char *kbytes,
+                       unsigned char *out, dm_crypto_clock *clk);
+/* Associated data of a symmetric ciphertext: the item's name, or
+ * "dm-wrap:<ct id>" written into buf (DM_CRYPTO_AD_BUF bytes) for a wrap. */
+#define DM_CRYPTO_AD_BUF 32u
+const unsigned char *dm_crypto_ad_(const dm_world *w, uint32_t ct, char *buf, size_t cap,
+                                   size_t *len);
 /* Rebuild a key from n shares (coords 1..255, bytes) into out. 0 on success. */
 int dm_crypto_combine_(const unsigned char *coords, const unsigned char *const *shares,
                        size_t n, unsigned char *out, dm_crypto_clock *clk);

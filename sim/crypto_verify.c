@@ -12,6 +12,7 @@
 #define MAX_THREADS 64u
 #define CACHE_MAX 65536u   /* key bytes remembered per thread and party */
 #define DEPTH_MAX 4096u    /* longest witness chain replayed */
+#define AUX_MAX 2u         /* provider views a thread keeps across parties */
 
 enum { K_BUSY = 1, K_CACHED, K_FAILED, K_OK_UNCACHED };
 enum { R_PROVEN, R_DIRECT, R_FAIL };
@@ -39,19 +40,23 @@ typedef struct vshared {
     size_t n_parties;
     size_t next;             /* atomic */
     int32_t *actor_of;       /* per party: index into r->actors, or -1 */
-    uint32_t *own_off, *own; /* per user: the items it owns */
-    uint8_t *plain;          /* per party: a user that only holds its devices and reads its stores */
+    uint32_t *split;         /* the keys split into shares */
+    size_t n_split;
     int sample;
     int err;                 /* atomic: first dm_err */
 } vshared;
 
-/* One party's closure and the key bytes obtained along its witnesses.
- * View 0 is the party verified; view 1 is a provider at the time of an
- * order, to replay what the provider handed over. */
+/* A closure and the key bytes obtained along its witnesses.  The thread's
+ * main view is the party verified; its aux views are providers at the time
+ * of an order, to replay what a provider handed over.  Aux closures stay
+ * computed across parties (memo by party and bound); their key bytes are
+ * forgotten at each party, so that counts do not depend on scheduling. */
 typedef struct view {
     dm_closure *cl;
-    uint32_t party, bound;   /* of the last computation (view 1 memo) */
+    uint32_t party, bound;   /* of the last computation (aux memo) */
     int valid;
+    uint64_t serial;         /* aux: the verified party whose key bytes it holds */
+    uint64_t used;           /* aux: last use, for eviction */
     uint32_t ep;             /* epoch of the marks below */
     uint32_t *kep;           /* per key */
     uint8_t *kstate;
@@ -63,21 +68,24 @@ typedef struct view {
 typedef struct vthread {
     vshared *s;
     pthread_t tid;
-    view v[2];
-    uint32_t ep;             /* per party epoch of iep/oep */
-    unsigned char *buf;      /* guarded: one plaintext */
-    uint32_t *iep, *oep;     /* per item: reported, owned */
-    uint32_t *item_ep, *ct_ep, *key_ep; /* candidates of a local enumeration */
-    uint32_t *item_l, *ct_l, *key_l;
-    size_t n_item_l, n_ct_l, n_key_l;
-    uint32_t *known_sym, *known_kp, *cand, *pick;
+    int ready;               /* vthread_init ran (resources to free) */
+    view main;
+    view aux[AUX_MAX];
+    uint64_t serial, tick;
+    uint32_t ep;             /* per party epoch of iep */
+    uint32_t *iep;           /* per item: reported for the party */
+    uint32_t *cand;          /* ciphertexts known, not opened */
+    uint32_t *known_sym, *known_kp;
     size_t n_sym, n_kp;
+    uint64_t *bits;          /* zero between uses: sorts ids */
+    size_t n_bits;           /* words */
+    unsigned char *buf;      /* guarded: one plaintext */
     uint64_t reaches_proven, reaches_direct, nonreaches, decryptions, failed, rebuilds;
     uint64_t mismatches, parties_done;
     dm_mismatch *list;
     size_t n_list, cap_list;
     dm_crypto_clock clk;
-    uint64_t busy_ns, cpu_ns, closure_ns;
+    uint64_t busy_ns, cpu_ns, closure_ns, closures;
     unsigned depth;
 } vthread;
 
@@ -111,17 +119,59 @@ static void mismatch(vthread *t, uint32_t party, dm_mismatch_kind kind, uint32_t
     t->n_list++;
 }
 
-/* Indices of an even sample of n things, at most cap of them, into t->pick;
- * returns how many. */
-static size_t stride(size_t n, size_t cap, int sample, uint32_t *pick)
+/* How many of n things a party's check takes: all of them, or in a sample
+ * at most cap, and at least one in DM_VERIFY_SAMPLE_SHARE. */
+static size_t sample_size(size_t n, size_t cap, int sample)
 {
-    size_t i, m = (!sample || n <= cap) ? n : cap;
-    for (i = 0; i < m; i++)
-        pick[i] = (uint32_t)(m == n ? i : (uint64_t)i * n / m);
-    return m;
+    size_t share = (n + DM_VERIFY_SAMPLE_SHARE - 1) / DM_VERIFY_SAMPLE_SHARE;
+    if (!sample)
+        return n;
+    if (cap < share)
+        cap = share;
+    return n < cap ? n : cap;
 }
 
-/* Start a new epoch of view v's marks (a new computation). */
+/* The j-th of m evenly spaced picks among n. */
+static size_t nth_pick(size_t j, size_t n, size_t m)
+{
+    return m == n ? j : (size_t)((uint64_t)j * n / m);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sort n distinct ids below `universe` ascending, so that an evenly spaced
+ * sample does not depend on the order the closure learned them in: through
+ * the thread's bitmap when they are many (one pass over universe/64 words),
+ * with qsort when they are few. */
+static void sort_ids(vthread *t, uint32_t *ids, size_t n, size_t universe)
+{
+    size_t i, wd, m = 0, words = (universe + 63) / 64;
+
+    if (n < 2)
+        return;
+    if (n < 256 || n < universe / 64 || words > t->n_bits) {
+        qsort(ids, n, sizeof *ids, cmp_u32);
+        return;
+    }
+    for (i = 0; i < n; i++)
+        t->bits[ids[i] >> 6] |= 1ull << (ids[i] & 63);
+    for (wd = 0; wd < words; wd++) {
+        uint64_t b = t->bits[wd];
+        if (b == 0)
+            continue;
+        t->bits[wd] = 0;
+        while (b) {
+            ids[m++] = (uint32_t)(wd * 64 + (unsigned)__builtin_ctzll(b));
+            b &= b - 1;
+        }
+    }
+}
+
+/* Start a new epoch of view v's key marks: its key bytes are forgotten. */
 static void view_reset(vthread *t, view *v)
 {
     if (++v->ep == 0) {
@@ -131,29 +181,83 @@ static void view_reset(vthread *t, view *v)
     v->cache_used = 0;
 }
 
-/* Compute view 1 as provider `prov` after `bound` events, unless it is so
- * already.  0 on success. */
-static int view_provider(vthread *t, uint32_t prov, uint32_t bound)
+static dm_err view_init(vthread *t, view *v)
 {
-    view *v = &t->v[1];
-    uint64_t t0;
-    dm_err e;
+    const dm_crypto *c = t->s->c;
+    size_t nk = c->n_keys + 1;
 
-    if (v->valid && v->party == prov && v->bound == bound)
-        return 0;
-    v->valid = 0;
-    view_reset(t, v);
-    t0 = dm_crypto_now_ns();
-    e = dm_closure_compute(v->cl, prov, bound);
+    if (dm_closure_new(t->s->w, &v->cl) != DM_OK)
+        return DM_ERR_NOMEM;
+    v->kep = dm_calloc(nk, sizeof *v->kep);
+    v->kstate = dm_calloc(nk, 1);
+    v->kslot = dm_calloc(nk, sizeof *v->kslot);
+    if (!v->kep || !v->kstate || !v->kslot)
+        return DM_ERR_NOMEM;
+    v->cache_cap = c->n_keys < CACHE_MAX ? c->n_keys : CACHE_MAX;
+    v->cache = sodium_allocarray(v->cache_cap + 1, DM_KEY_BYTES);
+    return v->cache != NULL ? DM_OK : DM_ERR_NOMEM;
+}
+
+static void view_fini(view *v)
+{
+    dm_closure_free(v->cl);
+    dm_free(v->kep);
+    dm_free(v->kstate);
+    dm_free(v->kslot);
+    if (v->cache != NULL)
+        sodium_free(v->cache);
+}
+
+/* Compute everything `party` knows after `bound` events into view v. */
+static int view_compute(vthread *t, view *v, uint32_t party, uint32_t bound)
+{
+    uint64_t t0 = dm_crypto_now_ns();
+    dm_err e = dm_closure_compute(v->cl, party, bound);
+
     t->closure_ns += dm_crypto_now_ns() - t0;
+    t->closures++;
     if (e != DM_OK) {
         set_err(t->s, e);
+        v->valid = 0;
         return -1;
     }
-    v->party = prov;
+    v->party = party;
     v->bound = bound;
     v->valid = 1;
     return 0;
+}
+
+/* An aux view of provider `prov` after `bound` events: kept from an earlier
+ * party when this thread computed it already, else computed into the least
+ * recently used slot.  NULL on failure. */
+static view *view_provider(vthread *t, uint32_t prov, uint32_t bound)
+{
+    view *v = NULL;
+    unsigned i;
+
+    for (i = 0; i < AUX_MAX; i++)
+        if (t->aux[i].valid && t->aux[i].party == prov && t->aux[i].bound == bound) {
+            v = &t->aux[i];
+            break;
+        }
+    if (v == NULL) {
+        for (i = 0; i < AUX_MAX; i++)
+            if (v == NULL || t->aux[i].used < v->used)
+                v = &t->aux[i];
+        if (v->cl == NULL && view_init(t, v) != DM_OK) {
+            set_err(t->s, DM_ERR_NOMEM);
+            return NULL;
+        }
+        v->serial = 0;
+        if (view_compute(t, v, prov, bound) != 0)
+            return NULL;
+    }
+    if (v->serial != t->serial) { /* key bytes of another party's replays */
+        view_reset(t, v);
+        v->serial = t->serial;
+    }
+    v->used = ++t->tick;
+    return v;
 }
 
 /* When fact (kind, id) was handed over by an order (a deposit tagged with
@@ -220,7 +324,7 @@ static int rebuild(vthread *t, view *v, uint32_t k, unsigned char *out)
 /* The bytes of key k as view v's party obtains them along its witness:
  * decrypted from the wrap the closure opened (with the bytes of the
  * wrapping key, obtained the same way), rebuilt from shares, handed over by
- * an order (replayed as the provider's own derivation then: view 1), or
+ * an order (replayed as the provider's own derivation then: an aux view), or
  * held, stolen, made by a ghost event (the real key).  0 on success. */
 static int derive_key(vthread *t, view *v, uint32_t k, unsigned char *out)
 {
@@ -228,6 +332,7 @@ static int derive_key(vthread *t, view *v, uint32_t k, unsigned char *out)
     const dm_world *w = t->s->w;
     unsigned char ub[DM_KEY_BYTES];
     uint32_t prov, bound;
+    view *pv;
     dm_why why;
     int rc = -1;
 
@@ -269,9 +374,10 @@ static int derive_key(vthread *t, view *v, uint32_t k, unsigned char *out)
         rc = rebuild(t, v, k, out);
         break;
     default:
-        if (v == &t->v[0] && handed_over(t, why, &prov, &bound) == 0) {
+        if (v == &t->main && handed_over(t, why, &prov, &bound) == 0) {
             /* the provider must have derived it when it handed it over */
-            rc = view_provider(t, prov, bound) == 0 && derive_key(t, &t->v[1], k, out) == 0 ? 0 : -1;
+            pv = view_provider(t, prov, bound);
+            rc = pv != NULL && derive_key(t, pv, k, out) == 0 ? 0 : -1;
             break;
         }
         memcpy(out, dm_crypto_key_(c, k), DM_KEY_BYTES);
@@ -293,32 +399,16 @@ static int derive_key(vthread *t, view *v, uint32_t k, unsigned char *out)
     return rc;
 }
 
-/* Replay view v's party's reach of item i; *ct_out names the ciphertext
- * opened.  Plaintext handed over by an order is replayed as the provider's
- * derivation at the order's time. */
-static int replay_item(vthread *t, view *v, uint32_t i, int owned, uint32_t *ct_out)
+/* Open item i's ciphertext ct with the bytes of its key as view v's party
+ * obtains them, and compare with the plaintext. */
+static int open_item(vthread *t, view *v, uint32_t i, uint32_t ct)
 {
     const dm_crypto *c = t->s->c;
     const dm_world *w = t->s->w;
-    dm_why why = dm_closure_why(v->cl, DM_FACT_ITEM, i);
     unsigned char kb[DM_KEY_BYTES];
-    uint32_t ct, prov, bound;
     size_t len;
     int res = R_FAIL;
 
-    *ct_out = i; /* an item's own ciphertext has its id */
-    if (why.kind == DM_WHY_NONE)
-        return owned ? R_DIRECT : R_FAIL; /* owners wrote their items */
-    if (why.kind != DM_WHY_OPENED) {
-        if (v == &t->v[0] && handed_over(t, why, &prov, &bound) == 0) {
-            if (view_provider(t, prov, bound) != 0)
-                return R_FAIL;
-            return replay_item(t, &t->v[1], i, 0, ct_out);
-        }
-        return R_DIRECT; /* owned, or handed over by other means */
-    }
-    ct = why.a;
-    *ct_out = ct;
     if (ct >= c->n_cts || w->cts[ct].inner_is_key || w->cts[ct].inner != i)
         return R_FAIL;
     if (derive_key(t, v, w->cts[ct].under, kb) != 0)
@@ -337,141 +427,91 @@ out:
     return res;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-#define ADD(kind, id)                                   \
-    do {                                                \
-        uint32_t id_ = (id);                            \
-        if (t->kind##_ep[id_] != t->ep) {               \
-            t->kind##_ep[id_] = t->ep;                  \
-            t->kind##_l[t->n_##kind##_l++] = id_;       \
-        }                                               \
-    } while (0)
-
-static void add_store(vthread *t, uint32_t st)
+/* Replay view v's party's reach of item i; *ct_out names the ciphertext
+ * opened.  Plaintext handed over by an order is replayed as the provider's
+ * derivation at the order's time.  An item reached otherwise without
+ * opening it (a compromised owner's, DM_WHY_OWNER) is replayed through its
+ * ciphertext when the party also knows that and its key: the victim's
+ * knowledge is part of the thief's, so its closure needs no computing.
+ * Only what no key opens counts as direct. */
+static int replay_item(vthread *t, view *v, uint32_t i, int owned, uint32_t *ct_out)
 {
     const dm_world *w = t->s->w;
-    const dm_store *x;
-    uint32_t i;
+    dm_why why = dm_closure_why(v->cl, DM_FACT_ITEM, i);
+    uint32_t prov, bound;
+    view *pv;
 
-    if (st >= w->n_stores)
-        return;
-    x = &w->stores[st];
-    for (i = 0; i < x->n; i++) {
-        const dm_deposit *d = &w->deposits[x->deposits[i]];
-        switch ((dm_fact_kind)d->fact_kind) {
-        case DM_FACT_CT: {
-            const dm_ct *ct = &w->cts[d->fact_id];
-            ADD(ct, d->fact_id);
-            if (ct->inner_is_key)
-                ADD(key, ct->inner);
-            else
-                ADD(item, ct->inner);
-            break;
-        }
-        case DM_FACT_ITEM:
-            ADD(item, d->fact_id);
-            break;
-        case DM_FACT_KEY:
-            ADD(key, d->fact_id);
-            break;
-        case DM_FACT_SHARE:
-            ADD(key, w->shares[d->fact_id].key);
-            break;
-        }
+    *ct_out = i; /* an item's own ciphertext has its id */
+    if (why.kind == DM_WHY_NONE)
+        return owned ? R_DIRECT : R_FAIL; /* owners wrote their items */
+    if (why.kind == DM_WHY_OPENED) {
+        *ct_out = why.a;
+        return open_item(t, v, i, why.a);
     }
+    if (v == &t->main && handed_over(t, why, &prov, &bound) == 0) {
+        pv = view_provider(t, prov, bound);
+        return pv != NULL ? replay_item(t, pv, i, 0, ct_out) : R_FAIL;
+    }
+    if (i < w->n_cts && !w->cts[i].inner_is_key && w->cts[i].inner == i &&
+        dm_closure_knows(v->cl, DM_FACT_CT, i) &&
+        dm_closure_knows(v->cl, DM_FACT_KEY, w->cts[i].under))
+        return open_item(t, v, i, i);
+    return R_DIRECT; /* owned, or handed over by other means: nothing to open */
 }
 
-/* The facts a plain user can know at all (DESIGN.md "Who starts with
- * what"): its device keys, its own items, and what lies in its own store
- * and on its devices, with what those ciphertexts hold.  A superset of its
- * closure, found without scanning the world. */
-static void enumerate_local(vthread *t, uint32_t p)
+/* Whether user party p owns item i. */
+static int owns(const dm_world *w, uint32_t p, uint32_t i)
 {
-    const dm_world *w = t->s->w;
-    const dm_user *us;
-    uint32_t u = p - (uint32_t)(w->n_providers + w->n_actors), d, i;
+    size_t first_user = w->n_providers + w->n_actors;
+    const dm_witem *it = &w->items[i];
+    uint32_t o;
 
-    t->n_item_l = t->n_ct_l = t->n_key_l = 0;
-    us = &w->sc->users[u];
-    for (i = t->s->own_off[u]; i < t->s->own_off[u + 1]; i++)
-        ADD(item, t->s->own[i]);
-    for (d = 0; d < us->devices; d++) {
-        ADD(key, w->user_first_dev[u] + d);
-        add_store(t, w->user_first_devstore[u] + d);
-    }
-    if (w->user_dk[u] != UINT32_MAX)
-        ADD(key, w->user_dk[u]);
-    for (i = 0; i < us->n_groups; i++)
-        if (w->group_gk[us->groups[i]] != UINT32_MAX)
-            ADD(key, w->group_gk[us->groups[i]]);
-    add_store(t, dm_world_party_store(w, p));
+    if (p < first_user)
+        return 0;
+    for (o = 0; o < it->n_owners; o++)
+        if (it->owners[o] == p - first_user)
+            return 1;
+    return 0;
 }
-#undef ADD
 
+/* Verify one party against what its closure knows (dm_closure_keys, _cts,
+ * _items): the cost follows the party's knowledge, not the world's size. */
 static void verify_party(vthread *t, uint32_t p)
 {
     vshared *s = t->s;
     const dm_crypto *c = s->c;
     const dm_world *w = s->w;
     const dm_actor_result *ar = s->actor_of[p] >= 0 ? &s->r->actors[s->actor_of[p]] : NULL;
-    size_t first_user = w->n_providers + w->n_actors;
-    view *v0 = &t->v[0];
+    view *v0 = &t->main;
+    const dm_closure *cl = v0->cl;
+    const uint32_t *ids;
     unsigned char kb[DM_KEY_BYTES];
-    size_t i, j, n, n_cand = 0, n_items, n_cts, n_keys;
-    int local = s->sample && s->plain[p];
-    uint64_t t0;
-    dm_err e;
+    size_t i, j, n, m, n_cand = 0;
 
     if (++t->ep == 0) {
         memset(t->iep, 0, c->n_items * sizeof *t->iep);
-        memset(t->oep, 0, c->n_items * sizeof *t->oep);
-        memset(t->item_ep, 0, c->n_items * sizeof *t->item_ep);
-        memset(t->ct_ep, 0, c->n_cts * sizeof *t->ct_ep);
-        memset(t->key_ep, 0, c->n_keys * sizeof *t->key_ep);
         t->ep = 1;
     }
+    t->serial++;
     view_reset(t, v0);
-    t->v[1].valid = 0; /* per party, so that counts do not depend on scheduling */
-    t0 = dm_crypto_now_ns();
-    e = dm_closure_compute(v0->cl, p, s->r->bound);
-    t->closure_ns += dm_crypto_now_ns() - t0;
-    if (e != DM_OK) {
-        set_err(s, e);
+    if (view_compute(t, v0, p, s->r->bound) != 0)
         return;
-    }
     t->parties_done++;
-    if (p >= first_user && p - first_user < w->n_users) {
-        size_t u = p - first_user;
-        for (i = s->own_off[u]; i < s->own_off[u + 1]; i++)
-            t->oep[s->own[i]] = t->ep;
-    }
-    /* What to scan: everything, or (a plain user in a sample) only what it
-     * can know at all. */
-    if (local)
-        enumerate_local(t, p);
-    n_items = local ? t->n_item_l : c->n_items;
-    n_cts = local ? t->n_ct_l : c->n_cts;
-    n_keys = local ? t->n_key_l : c->n_keys;
-#define NTH(kind, q) (local ? t->kind##_l[q] : (uint32_t)(q))
 
     /* Reported reaches, replayed. */
     if (ar != NULL) {
         for (i = 0; i < ar->n_reaches; i++)
             if (ar->reaches[i].item < c->n_items)
                 t->iep[ar->reaches[i].item] = t->ep;
-        n = stride(ar->n_reaches, DM_VERIFY_SAMPLE_REACHES, s->sample, t->pick);
-        for (j = 0; j < n; j++) {
-            uint32_t item = ar->reaches[t->pick[j]].item, ct;
+        n = ar->n_reaches; /* sorted by item id */
+        m = sample_size(n, DM_VERIFY_SAMPLE_REACHES, s->sample);
+        for (j = 0; j < m; j++) {
+            uint32_t item = ar->reaches[nth_pick(j, n, m)].item, ct;
             if (item >= c->n_items) {
                 mismatch(t, p, DM_MISMATCH_REACH_FAILS, item, UINT32_MAX, UINT32_MAX);
                 continue;
             }
-            switch (replay_item(t, v0, item, t->oep[item] == t->ep, &ct)) {
+            switch (replay_item(t, v0, item, owns(w, p, item), &ct)) {
             case R_PROVEN:
                 t->reaches_proven++;
                 break;
@@ -485,25 +525,24 @@ static void verify_party(vthread *t, uint32_t p)
         }
     }
     /* Reaches the closure finds and the report omits. */
-    for (j = 0; j < n_items; j++) {
-        uint32_t it = NTH(item, j);
-        if (t->iep[it] != t->ep && t->oep[it] != t->ep &&
-            dm_closure_knows(v0->cl, DM_FACT_ITEM, it)) {
-            dm_why y = dm_closure_why(v0->cl, DM_FACT_ITEM, it);
+    n = dm_closure_items(cl, &ids);
+    for (j = 0; j < n; j++) {
+        uint32_t it = ids[j];
+        if (t->iep[it] != t->ep && !owns(w, p, it)) {
+            dm_why y = dm_closure_why(cl, DM_FACT_ITEM, it);
             mismatch(t, p, DM_MISMATCH_UNREPORTED, it, y.kind == DM_WHY_OPENED ? y.a : UINT32_MAX,
                      UINT32_MAX);
         }
     }
 
     /* Ciphertexts the party knows but did not open. */
-    for (j = 0; j < n_cts; j++) {
-        uint32_t id = NTH(ct, j);
+    n = dm_closure_cts(cl, &ids);
+    for (j = 0; j < n; j++) {
+        uint32_t id = ids[j];
         const dm_ct *x = &w->cts[id];
-        if (!dm_closure_knows(v0->cl, DM_FACT_CT, id))
-            continue;
-        if (dm_closure_knows(v0->cl, DM_FACT_KEY, x->under)) {
-            int inner = x->inner_is_key ? dm_closure_knows(v0->cl, DM_FACT_KEY, x->inner)
-                                        : dm_closure_knows(v0->cl, DM_FACT_ITEM, x->inner);
+        if (dm_closure_knows(cl, DM_FACT_KEY, x->under)) {
+            int inner = x->inner_is_key ? dm_closure_knows(cl, DM_FACT_KEY, x->inner)
+                                        : dm_closure_knows(cl, DM_FACT_ITEM, x->inner);
             if (!inner) /* the closure has the key and the ciphertext, not what is inside */
                 mismatch(t, p, DM_MISMATCH_OPENS, x->inner_is_key ? UINT32_MAX : x->inner, id,
                          x->under);
@@ -511,65 +550,73 @@ static void verify_party(vthread *t, uint32_t p)
         }
         t->cand[n_cand++] = id;
     }
-    if (local) /* keep the evenly spaced sample independent of discovery order */
-        qsort(t->cand, n_cand, sizeof *t->cand, cmp_u32);
+    m = sample_size(n_cand, DM_VERIFY_SAMPLE_CTS, s->sample);
+    if (m < n_cand) /* an evenly spaced sample by id, whatever the closure's order */
+        sort_ids(t, t->cand, n_cand, c->n_cts);
 
     /* The keys the party has: known to the closure, or rebuilt from shares.
      * A sample skips them for a party with nothing left to try them on. */
     t->n_sym = t->n_kp = 0;
-    for (i = 0; i < n_keys && (!s->sample || n_cand > 0); i++) {
-        uint32_t k = NTH(key, i);
-        const dm_wkey *wk = &w->keys[k];
-        int has = dm_closure_knows(v0->cl, DM_FACT_KEY, k);
-        if (!has && wk->share_k > 0) {
-            size_t got = 0;
-            for (j = 0; j < wk->n_shares; j++)
-                got += dm_closure_knows(v0->cl, DM_FACT_SHARE, wk->first_share + (uint32_t)j) != 0;
-            has = got >= wk->share_k;
+    if (!s->sample || n_cand > 0) {
+        n = dm_closure_keys(cl, &ids);
+        for (j = 0; j < n; j++) {
+            if (w->keys[ids[j]].type == DM_KEY_KEYPAIR)
+                t->known_kp[t->n_kp++] = ids[j];
+            else
+                t->known_sym[t->n_sym++] = ids[j];
         }
-        if (!has)
-            continue;
-        if (wk->type == DM_KEY_KEYPAIR)
-            t->known_kp[t->n_kp++] = k;
-        else
-            t->known_sym[t->n_sym++] = k;
+        for (j = 0; j < s->n_split; j++) {
+            const dm_wkey *wk = &w->keys[s->split[j]];
+            size_t got = 0, q;
+            if (dm_closure_knows(cl, DM_FACT_KEY, s->split[j]))
+                continue;
+            for (q = 0; q < wk->n_shares; q++)
+                got += dm_closure_knows(cl, DM_FACT_SHARE, wk->first_share + (uint32_t)q) != 0;
+            if (got < wk->share_k)
+                continue;
+            if (wk->type == DM_KEY_KEYPAIR)
+                t->known_kp[t->n_kp++] = s->split[j];
+            else
+                t->known_sym[t->n_sym++] = s->split[j];
+        }
     }
-    if (local) {
-        qsort(t->known_kp, t->n_kp, sizeof *t->known_kp, cmp_u32);
-        qsort(t->known_sym, t->n_sym, sizeof *t->known_sym, cmp_u32);
-    }
-    /* Sample them (evenly), then obtain each one's bytes along its witness. */
+    /* Sample them (evenly, by id), then obtain each one's bytes along its witness. */
     {
         uint32_t *lists[2] = {t->known_sym, t->known_kp};
-        size_t *lens[2] = {&t->n_sym, &t->n_kp}, l, m;
+        size_t *lens[2] = {&t->n_sym, &t->n_kp}, l, k;
         for (l = 0; l < 2; l++) {
-            n = stride(*lens[l], DM_VERIFY_SAMPLE_KEYS, s->sample, t->pick);
-            for (j = 0, m = 0; j < n; j++) {
-                uint32_t k = lists[l][t->pick[j]];
-                if (derive_key(t, v0, k, kb) != 0) {
-                    mismatch(t, p, DM_MISMATCH_KEY_FAILS, UINT32_MAX, UINT32_MAX, k);
+            size_t nl = *lens[l];
+            size_t ml = s->sample && nl > DM_VERIFY_SAMPLE_KEYS ? DM_VERIFY_SAMPLE_KEYS : nl;
+            if (ml < nl)
+                sort_ids(t, lists[l], nl, c->n_keys);
+            for (j = 0, k = 0; j < ml; j++) {
+                uint32_t key = lists[l][nth_pick(j, nl, ml)];
+                if (derive_key(t, v0, key, kb) != 0) {
+                    mismatch(t, p, DM_MISMATCH_KEY_FAILS, UINT32_MAX, UINT32_MAX, key);
                     continue;
                 }
-                lists[l][m++] = k;
+                lists[l][k++] = key; /* k <= the pick's index: reads stay ahead */
             }
-            *lens[l] = m;
+            *lens[l] = k;
         }
     }
 
-    n = stride(n_cand, DM_VERIFY_SAMPLE_CTS, s->sample, t->pick);
-    for (j = 0; j < n; j++) {
-        uint32_t ct = t->cand[t->pick[j]];
+    for (j = 0; j < m; j++) {
+        uint32_t ct = t->cand[nth_pick(j, n_cand, m)];
         const dm_ct *x = &w->cts[ct];
-        const uint32_t *keys = w->keys[x->under].type == DM_KEY_KEYPAIR ? t->known_kp : t->known_sym;
-        size_t nk = w->keys[x->under].type == DM_KEY_KEYPAIR ? t->n_kp : t->n_sym, q;
+        int kp = w->keys[x->under].type == DM_KEY_KEYPAIR;
+        const uint32_t *keys = kp ? t->known_kp : t->known_sym;
+        size_t nk = kp ? t->n_kp : t->n_sym, q;
         const uint8_t *body = c->ct + c->ct_off[ct];
-        size_t len = c->ct_off[ct + 1] - c->ct_off[ct];
+        size_t len = c->ct_off[ct + 1] - c->ct_off[ct], adlen = 0;
+        char adbuf[DM_CRYPTO_AD_BUF];
+        const unsigned char *ad = kp ? NULL : dm_crypto_ad_(w, ct, adbuf, sizeof adbuf, &adlen);
         int opened = 0;
 
         for (q = 0; q < nk; q++) {
             if (derive_key(t, v0, keys[q], kb) != 0)
                 continue; /* reported above */
-            if (dm_crypto_open_(c, ct, body, len, kb, t->buf, &t->clk) == 0) {
+            if (dm_crypto_open_ad_(c, ct, body, len, ad, adlen, kb, t->buf, &t->clk) == 0) {
                 sodium_memzero(t->buf, len - DM_MAC_BYTES);
                 mismatch(t, p, DM_MISMATCH_OPENS, x->inner_is_key ? UINT32_MAX : x->inner, ct,
                          keys[q]);
@@ -582,63 +629,23 @@ static void verify_party(vthread *t, uint32_t p)
             t->nonreaches++;
     }
     sodium_memzero(kb, sizeof kb);
-#undef NTH
 }
 
-static void *vwork(void *arg)
+static dm_err vthread_init(vthread *t)
 {
-    vthread *t = arg;
-    vshared *s = t->s;
-    uint64_t t0 = dm_crypto_now_ns(), c0 = dm_crypto_cpu_ns();
-
-    for (;;) {
-        size_t i = __atomic_fetch_add(&s->next, 1, __ATOMIC_RELAXED);
-        if (i >= s->n_parties || __atomic_load_n(&s->err, __ATOMIC_RELAXED) != 0)
-            break;
-        verify_party(t, s->parties[i]);
-    }
-    t->busy_ns += dm_crypto_now_ns() - t0;
-    t->cpu_ns += dm_crypto_cpu_ns() - c0;
-    return NULL;
-}
-
-static dm_err vthread_init(vthread *t, vshared *s)
-{
-    const dm_crypto *c = s->c;
+    const dm_crypto *c = t->s->c;
     size_t nk = c->n_keys + 1, ni = c->n_items + 1;
+    dm_err e;
 
-    int i;
-
-    t->s = s;
-    for (i = 0; i < 2; i++) {
-        view *v = &t->v[i];
-        if (dm_closure_new(s->w, &v->cl) != DM_OK)
-            return DM_ERR_NOMEM;
-        v->kep = dm_calloc(nk, sizeof *v->kep);
-        v->kstate = dm_calloc(nk, 1);
-        v->kslot = dm_calloc(nk, sizeof *v->kslot);
-        if (!v->kep || !v->kstate || !v->kslot)
-            return DM_ERR_NOMEM;
-        v->cache_cap = c->n_keys < CACHE_MAX ? c->n_keys : CACHE_MAX;
-        v->cache = sodium_allocarray(v->cache_cap + 1, DM_KEY_BYTES);
-        if (v->cache == NULL)
-            return DM_ERR_NOMEM;
-    }
+    if ((e = view_init(t, &t->main)) != DM_OK)
+        return e;
     t->iep = dm_calloc(ni, sizeof *t->iep);
-    t->oep = dm_calloc(ni, sizeof *t->oep);
-    t->item_ep = dm_calloc(ni, sizeof *t->item_ep);
-    t->ct_ep = dm_calloc(c->n_cts + 1, sizeof *t->ct_ep);
-    t->key_ep = dm_calloc(nk, sizeof *t->key_ep);
-    t->item_l = dm_calloc(ni, sizeof *t->item_l);
-    t->ct_l = dm_calloc(c->n_cts + 1, sizeof *t->ct_l);
-    t->key_l = dm_calloc(nk, sizeof *t->key_l);
-    if (!t->item_ep || !t->ct_ep || !t->key_ep || !t->item_l || !t->ct_l || !t->key_l)
-        return DM_ERR_NOMEM;
     t->known_sym = dm_calloc(nk, sizeof *t->known_sym);
     t->known_kp = dm_calloc(nk, sizeof *t->known_kp);
     t->cand = dm_calloc(c->n_cts + 1, sizeof *t->cand);
-    t->pick = dm_calloc((nk > ni ? nk : ni) + c->n_cts + 1, sizeof *t->pick);
-    if (!t->iep || !t->oep || !t->known_sym || !t->known_kp || !t->cand || !t->pick)
+    t->n_bits = ((c->n_cts > c->n_keys ? c->n_cts : c->n_keys) + 63) / 64;
+    t->bits = dm_calloc(t->n_bits + 1, sizeof *t->bits);
+    if (!t->iep || !t->known_sym || !t->known_kp || !t->cand || !t->bits)
         return DM_ERR_NOMEM;
     t->buf = sodium_malloc((size_t)c->max_pt_len + DM_KEY_BYTES + DM_MAC_BYTES);
     if (t->buf == NULL)
@@ -648,31 +655,44 @@ static dm_err vthread_init(vthread *t, vshared *s)
 
 static void vthread_fini(vthread *t)
 {
-    int i;
+    unsigned i;
 
-    for (i = 0; i < 2; i++) {
-        dm_closure_free(t->v[i].cl);
-        dm_free(t->v[i].kep);
-        dm_free(t->v[i].kstate);
-        dm_free(t->v[i].kslot);
-        if (t->v[i].cache != NULL)
-            sodium_free(t->v[i].cache);
-    }
+    view_fini(&t->main);
+    for (i = 0; i < AUX_MAX; i++)
+        view_fini(&t->aux[i]);
     dm_free(t->iep);
-    dm_free(t->oep);
-    dm_free(t->item_ep);
-    dm_free(t->ct_ep);
-    dm_free(t->key_ep);
-    dm_free(t->item_l);
-    dm_free(t->ct_l);
-    dm_free(t->key_l);
     dm_free(t->known_sym);
     dm_free(t->known_kp);
     dm_free(t->cand);
-    dm_free(t->pick);
+    dm_free(t->bits);
     dm_free(t->list);
     if (t->buf != NULL)
         sodium_free(t->buf);
+}
+
+/* A worker: set up its own workspace (in parallel with the others), then
+ * take parties one at a time. */
+static void *vwork(void *arg)
+{
+    vthread *t = arg;
+    vshared *s = t->s;
+    uint64_t t0 = dm_crypto_now_ns(), c0 = dm_crypto_cpu_ns();
+    dm_err e = vthread_init(t);
+
+    if (e != DM_OK)
+        set_err(s, e);
+    for (;;) {
+        size_t i;
+        if (__atomic_load_n(&s->err, __ATOMIC_RELAXED) != 0)
+            break;
+        i = __atomic_fetch_add(&s->next, 1, __ATOMIC_RELAXED);
+        if (i >= s->n_parties)
+            break;
+        verify_party(t, s->parties[i]);
+    }
+    t->busy_ns += dm_crypto_now_ns() - t0;
+    t->cpu_ns += dm_crypto_cpu_ns() - c0;
+    return NULL;
 }
 
 static int cmp_mismatch(const void *a, const void *b)
@@ -690,80 +710,21 @@ static int cmp_mismatch(const void *a, const void *b)
     return 0;
 }
 
-/* Per user, the items it owns (CSR). */
-static dm_err build_owners(vshared *s)
+/* The keys split into shares: a party that gathers k shares has the key
+ * even if its closure (wrongly) says it does not. */
+static dm_err find_split(vshared *s)
 {
     const dm_world *w = s->w;
-    size_t i, total = 0;
-    uint32_t o;
+    size_t k, n = 0;
 
-    s->own_off = dm_calloc(w->n_users + 2, sizeof *s->own_off);
-    if (s->own_off == NULL)
+    for (k = 0; k < w->n_keys; k++)
+        n += w->keys[k].share_k > 0;
+    s->split = dm_calloc(n + 1, sizeof *s->split);
+    if (s->split == NULL)
         return DM_ERR_NOMEM;
-    for (i = 0; i < w->n_items; i++)
-        for (o = 0; o < w->items[i].n_owners; o++)
-            if (w->items[i].owners[o] < w->n_users) {
-                s->own_off[w->items[i].owners[o] + 2]++;
-                total++;
-            }
-    for (i = 2; i < w->n_users + 2; i++)
-        s->own_off[i] += s->own_off[i - 1];
-    s->own = dm_calloc(total + 1, sizeof *s->own);
-    if (s->own == NULL)
-        return DM_ERR_NOMEM;
-    for (i = 0; i < w->n_items; i++)
-        for (o = 0; o < w->items[i].n_owners; o++)
-            if (w->items[i].owners[o] < w->n_users)
-                s->own[s->own_off[w->items[i].owners[o] + 1]++] = (uint32_t)i;
-    return DM_OK;
-}
-
-/* Plain users: not the `by` of any event and holding no declared key or
- * share, so that they know only what their devices and stores give them
- * (DESIGN.md "Who starts with what"). */
-static dm_err find_plain(vshared *s)
-{
-    const dm_world *w = s->w;
-    const dm_scenario *sc = w->sc;
-    size_t p, i, j;
-
-    s->plain = dm_calloc(w->n_parties + 1, 1);
-    if (s->plain == NULL)
-        return DM_ERR_NOMEM;
-    if (sc == NULL || w->user_first_dev == NULL || w->user_first_devstore == NULL ||
-        w->user_dk == NULL || w->group_gk == NULL)
-        return DM_OK;
-    for (p = w->n_providers + w->n_actors; p < w->n_parties; p++)
-        s->plain[p] = 1;
-    for (i = 0; i < sc->n_events; i++) {
-        const dm_event *ev = &sc->events[i];
-        uint32_t by;
-        switch (ev->kind) {
-        case DM_EVENT_ORDER:
-        case DM_EVENT_STEAL:
-        case DM_EVENT_BREACH:
-        case DM_EVENT_COMPROMISE:
-        case DM_EVENT_GHOST:
-            by = dm_world_party(w, ev->by);
-            if (by < w->n_parties)
-                s->plain[by] = 0;
-            break;
-        default:
-            break;
-        }
-    }
-    for (i = 0; i < sc->n_keys; i++) {
-        for (j = 0; j < sc->keys[i].n_holders; j++) {
-            uint32_t h = dm_world_party(w, sc->keys[i].holders[j]);
-            if (h < w->n_parties)
-                s->plain[h] = 0;
-        }
-        for (j = 0; j < sc->keys[i].n_shares; j++) {
-            uint32_t h = dm_world_party(w, sc->keys[i].share_holders[j]);
-            if (h < w->n_parties)
-                s->plain[h] = 0;
-        }
-    }
+    for (k = 0; k < w->n_keys; k++)
+        if (w->keys[k].share_k > 0)
+            s->split[s->n_split++] = (uint32_t)k;
     return DM_OK;
 }
 
@@ -805,7 +766,7 @@ dm_err dm_crypto_verify(const dm_crypto *c, const dm_run *r, dm_verify_mode mode
     vthread ts[MAX_THREADS];
     vshared s;
     unsigned nt = dm_crypto_threads_(threads), t, started = 1;
-    uint64_t t0 = dm_crypto_now_ns();
+    uint64_t t0 = dm_crypto_now_ns(), c0 = dm_crypto_cpu_ns(), p0 = 0, par_wall = 0, max = 0;
     size_t i, total_list = 0;
     dm_err err = DM_OK;
 
@@ -843,14 +804,13 @@ dm_err dm_crypto_verify(const dm_crypto *c, const dm_run *r, dm_verify_mode mode
     for (i = 0; i < r->n_actors; i++)
         if (r->actors[i].party < r->w->n_parties)
             s.actor_of[r->actors[i].party] = (int32_t)i;
-    if ((err = build_owners(&s)) != DM_OK || (err = find_plain(&s)) != DM_OK ||
-        (err = choose_parties(&s)) != DM_OK)
+    if ((err = find_split(&s)) != DM_OK || (err = choose_parties(&s)) != DM_OK)
         goto out;
     if (nt > s.n_parties)
         nt = s.n_parties > 0 ? (unsigned)s.n_parties : 1u;
     for (t = 0; t < nt; t++)
-        if ((err = vthread_init(&ts[t], &s)) != DM_OK)
-            goto out;
+        ts[t].s = &s;
+    p0 = dm_crypto_now_ns();
     for (t = 1; t < nt; t++) {
         if (pthread_create(&ts[t].tid, NULL, vwork, &ts[t]) != 0)
             break;
@@ -859,6 +819,7 @@ dm_err dm_crypto_verify(const dm_crypto *c, const dm_run *r, dm_verify_mode mode
     vwork(&ts[0]);
     for (t = 1; t < started; t++)
         pthread_join(ts[t].tid, NULL);
+    par_wall = dm_crypto_now_ns() - p0;
     if ((err = (dm_err)s.err) != DM_OK)
         goto out;
 
@@ -876,9 +837,11 @@ dm_err dm_crypto_verify(const dm_crypto *c, const dm_run *r, dm_verify_mode mode
         v->stats.lib_ns += ts[t].clk.lib_ns;
         v->stats.lib_calls += ts[t].clk.lib_calls;
         v->stats.closure_ns += ts[t].closure_ns;
-        v->stats.cpu_ns += ts[t].cpu_ns;
-        if (ts[t].cpu_ns > v->stats.span_ns)
-            v->stats.span_ns = ts[t].cpu_ns;
+        v->stats.closures += ts[t].closures;
+        if (t > 0) /* the calling thread's CPU time is taken whole below */
+            v->stats.cpu_ns += ts[t].cpu_ns;
+        if (ts[t].cpu_ns > max)
+            max = ts[t].cpu_ns;
         total_list += ts[t].n_list;
     }
     if (total_list > 0) {
@@ -898,7 +861,13 @@ dm_err dm_crypto_verify(const dm_crypto *c, const dm_run *r, dm_verify_mode mode
             v->n_list = DM_VERIFY_MAX_LISTED;
     }
 done:
-    v->stats.wall_ns = dm_crypto_now_ns() - t0;
+    {
+        uint64_t self = dm_crypto_cpu_ns() - c0;
+        v->stats.wall_ns = dm_crypto_now_ns() - t0;
+        v->stats.cpu_ns += self;
+        v->stats.span_ns = max + (self > ts[0].cpu_ns ? self - ts[0].cpu_ns : 0);
+        v->stats.serial_ns = v->stats.wall_ns > par_wall ? v->stats.wall_ns - par_wall : 0;
+    }
     err = v->mismatches > 0 ? DM_ERR_MISMATCH : DM_OK;
     *out = v;
     v = NULL;
@@ -907,9 +876,7 @@ out:
         if (ts[t].s != NULL)
             vthread_fini(&ts[t]);
     dm_free(s.actor_of);
-    dm_free(s.own_off);
-    dm_free(s.own);
-    dm_free(s.plain);
+    dm_free(s.split);
     dm_free(s.parties);
     dm_verification_free(v);
     return err;

@@ -310,6 +310,8 @@ START_TEST(test_stats)
     ck_assert_uint_le(s->lib_ns, s->busy_ns);
     ck_assert_uint_gt(s->cpu_ns, 0);
     ck_assert_uint_le(s->span_ns, s->cpu_ns);
+    ck_assert_uint_le(s->serial_ns, s->wall_ns);
+    ck_assert_uint_le(s->busy_ns, 2 * s->wall_ns);
     /* 4 keys: 2 kdf + 2 (kdf, seed_keypair); 3 shares: kdf, init, setsecret,
      * 3 getshare, free; 5 cts: nonce kdf each, 2 box (kdf, keypair, easy) +
      * 3 AEAD. */
@@ -408,6 +410,20 @@ actor_index(const dm_run *r, uint32_t party)
     return SIZE_MAX;
 }
 
+/* How party p's closure learned item i (to show a test exercises a path). */
+static int
+why_kind_of(const dm_run *r, uint32_t p, uint32_t i)
+{
+    dm_closure *cl = NULL;
+    int kind;
+
+    ck_assert_int_eq(dm_closure_new(r->w, &cl), DM_OK);
+    ck_assert_int_eq(dm_closure_compute(cl, p, r->bound), DM_OK);
+    kind = dm_closure_why(cl, DM_FACT_ITEM, i).kind;
+    dm_closure_free(cl);
+    return kind;
+}
+
 static void
 check_split_counts(const dm_verification *v)
 {
@@ -442,6 +458,9 @@ START_TEST(test_verify_split_escrow)
     check_split_counts(v);
     ck_assert_uint_eq(v->stats.threads, 2);
     ck_assert_uint_le(v->stats.lib_ns, v->stats.busy_ns);
+    ck_assert_uint_ge(v->stats.closures, 10); /* one per party at least */
+    ck_assert_uint_le(v->stats.span_ns, v->stats.cpu_ns);
+    ck_assert_uint_le(v->stats.serial_ns, v->stats.wall_ns);
     dm_verification_free(v);
     fx_close(&f);
 }
@@ -703,6 +722,49 @@ START_TEST(test_verify_orders_replayed)
 }
 END_TEST
 
+/* Mallory compromises alice (e2ee: her device key opens her data key's
+ * wrap, which opens her photos) and bob (an explicit owner whose diary lies
+ * under a key nobody holds).  Both items are owner facts of the victims:
+ * alice's is replayed through its ciphertext with the keys the compromise
+ * gave (the victim's knowledge is part of the thief's), bob's needs none. */
+static const char COMPROMISE[] =
+    "{\"doormat\": 1, \"title\": \"compromise\", \"regions\": [\"US\"],\n"
+    " \"providers\": [{\"id\": \"cloud\", \"regions\": [\"US\"]}],\n"
+    " \"users\": [\n"
+    "  {\"id\": \"alice\", \"region\": \"US\", \"provider\": \"cloud\", \"protection\": \"e2ee\", \"items\": [\"photos\"]},\n"
+    "  {\"id\": \"bob\", \"region\": \"US\"}],\n"
+    " \"actors\": [{\"id\": \"mallory\", \"kind\": \"attacker\"}],\n"
+    " \"keys\": [{\"id\": \"vault\", \"type\": \"symmetric\"}],\n"
+    " \"items\": [{\"id\": \"diary\", \"owners\": [\"bob\"], \"under\": \"vault\", \"at\": [\"bob\"]}],\n"
+    " \"events\": [\n"
+    "  {\"at\": 1, \"do\": \"compromise\", \"by\": \"mallory\", \"actor\": \"alice\"},\n"
+    "  {\"at\": 2, \"do\": \"compromise\", \"by\": \"mallory\", \"actor\": \"bob\"}\n"
+    " ]}\n";
+
+START_TEST(test_verify_compromise_replayed)
+{
+    fixture f;
+    dm_verification *v = NULL;
+    const dm_actor_result *m;
+    unsigned threads;
+
+    for (threads = 1; threads <= 2; threads++) {
+        fx_open(&f, COMPROMISE, sizeof COMPROMISE - 1, threads);
+        m = &f.r->actors[actor_index(f.r, party_of(f.r->w, "mallory"))];
+        ck_assert_uint_eq(m->n_reaches, 2);
+        ck_assert_int_eq(why_kind_of(f.r, m->party, item_of(f.r->w, "alice/photos")),
+                         DM_WHY_OWNER);
+        ck_assert_int_eq(dm_crypto_verify(f.c, f.r, DM_VERIFY_ALL, threads, &v), DM_OK);
+        ck_assert_uint_eq(v->reaches_proven, 1); /* alice/photos, by decryption */
+        ck_assert_uint_eq(v->reaches_direct, 1); /* diary: no key anyone has opens it */
+        ck_assert_uint_eq(v->mismatches, 0);
+        dm_verification_free(v);
+        v = NULL;
+        fx_close(&f);
+    }
+}
+END_TEST
+
 /* n e2ee users of one provider, one item each, no events. */
 static char *
 many_users(size_t n, size_t *len)
@@ -786,6 +848,7 @@ crypto_suite(void)
     tcase_add_test(tc, test_verify_threads_and_modes_agree);
     tcase_add_test(tc, test_verify_other_world);
     tcase_add_test(tc, test_verify_orders_replayed);
+    tcase_add_test(tc, test_verify_compromise_replayed);
     tcase_add_test(tc, test_verify_alloc_failure);
     tcase_add_test(tc, test_verify_all_becomes_sample);
     suite_add_tcase(s, tc);

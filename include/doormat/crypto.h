@@ -17,19 +17,24 @@
 #define DM_CRYPTO_MAX_SHARES 255u /* shares of one key (libgfshare: x in 1..255) */
 
 /* Figures for the bench: how long a stage took and how much of it was spent
- * inside libsodium and libgfshare calls.  lib_ns / busy_ns is the share of
- * the workers' time spent in cryptography; wall_ns of a 1-thread run over
- * wall_ns of a 2-thread run is the speed-up. */
+ * inside libsodium and libgfshare calls, measured in the same run.
+ *  - The stage's time summed over its threads is work_ns = busy_ns + serial_ns;
+ *    lib_ns / work_ns is the share of it spent in cryptography.
+ *  - Speed-up: cpu_ns of a 1-thread run over span_ns of a 2-thread run (CPU
+ *    time, which survives a busy machine: what a quiet one would give), and
+ *    wall_ns over wall_ns beside it. */
 typedef struct dm_crypto_stats {
     unsigned threads;        /* worker threads used */
     uint64_t wall_ns;        /* the whole stage, start to end (monotonic clock) */
-    uint64_t busy_ns;        /* sum over workers of their time inside the stage */
+    uint64_t busy_ns;        /* sum over workers of their time inside the stage's parallel part */
+    uint64_t serial_ns;      /* the calling thread's time outside the workers (set-up, merging) */
     uint64_t lib_ns;         /* sum over workers of time inside libsodium/libgfshare calls */
     uint64_t lib_calls;      /* number of such calls timed */
     uint64_t closure_ns;     /* verify: sum over workers of time in dm_closure_compute */
-    uint64_t cpu_ns;         /* sum over workers of their CPU time (thread clock) */
-    uint64_t span_ns;        /* the largest worker's CPU time: cpu_ns of a 1-thread run over
-                                span_ns of a 2-thread run is the speed-up a quiet machine gives */
+    uint64_t closures;       /* verify: closures computed */
+    uint64_t cpu_ns;         /* CPU time of the stage, every thread (thread clocks) */
+    uint64_t span_ns;        /* CPU time of its critical path: the serial part plus, per
+                                parallel phase, the largest worker's CPU time */
 } dm_crypto_stats;
 
 /* Real keys and ciphertexts of one world.  Secret bytes (master key, keys,
@@ -106,6 +111,7 @@ typedef enum dm_verify_mode {
 #define DM_VERIFY_SAMPLE_REACHES 256u
 #define DM_VERIFY_SAMPLE_CTS     256u
 #define DM_VERIFY_SAMPLE_KEYS    256u
+#define DM_VERIFY_SAMPLE_SHARE   128u    /* ... but at least 1 in this many reaches, ciphertexts */
 #define DM_VERIFY_MAX_LISTED     1000u   /* mismatches kept in the list */
 
 typedef enum dm_mismatch_kind {
