@@ -1,4 +1,4 @@
-/* json.c - a strict JSON checker with located errors, then cJSON with offsets. */
+/* json.c - a strict JSON checker with located errors, then cJSON (lazy elements: an arena) with offsets. */
 #include "json.h"
 
 #include <locale.h>
@@ -30,7 +30,6 @@ void dm_json_init_hooks(void)
     cJSON_InitHooks(&h);
 }
 
-/* The checker's state.  `depth` counts open containers. */
 /* The arrays that are members of the top-level object: where each starts
  * and ends and how many elements it has, so that the lazy parse need not
  * walk a million users twice more to learn it. */
@@ -40,6 +39,7 @@ typedef struct top_array {
     size_t start, end, count;
 } top_array;
 
+/* The checker's state.  `depth` counts open containers. */
 typedef struct scan {
     const unsigned char *t;
     size_t len;
@@ -801,14 +801,15 @@ size_t dm_json_count(const cJSON *arr)
  * note offsets.  The tree is what cJSON would build (types, members in
  * order, first child's prev at the last, decoded strings, strtod numbers,
  * valueint the offset); a number cJSON would read otherwise (more than 63
- * characters) sends the element to cJSON itself. */
+ * characters, which the checker refuses today) sends the element to cJSON
+ * itself. */
 
 #define ARENA_BLOCK 65536
 
 typedef struct dm_json_block {
     struct dm_json_block *next;
     size_t cap, used;
-    /* data follows, aligned as a pointer */
+    /* data follows the header rounded up to 16 bytes */
 } dm_json_block;
 
 static void *arena_alloc(dm_json_iter *it, size_t n)
