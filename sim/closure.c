@@ -121,12 +121,11 @@ dm_err dm_closure_new(const dm_world *w, dm_closure **out)
     c->stack = dm_calloc(nk, sizeof(uint32_t));
     c->ist = dm_calloc(ni, sizeof *c->ist);
     c->learned = dm_calloc(ni, sizeof(uint32_t));
-    c->klist = dm_calloc(nk, sizeof(uint32_t));
     c->sst = dm_calloc(ns, sizeof *c->sst);
     c->party_ep = dm_calloc(np, sizeof(uint32_t));
     c->party_bound = dm_calloc(np, sizeof(uint32_t));
     if (!c->kst || !c->cnt_ep || !c->share_cnt || !c->stack || !c->ist || !c->learned || !c->sst ||
-        !c->klist ||
+
         !c->party_ep || !c->party_bound || build_tables(c) != DM_OK) {
         dm_closure_free(c);
         return DM_ERR_NOMEM;
@@ -147,7 +146,6 @@ void dm_closure_free(dm_closure *c)
     dm_free(c->share_cnt);
     dm_free(c->stack);
     dm_free(c->learned);
-    dm_free(c->klist);
     dm_free(c->clist);
     dm_free(c->party_ep);
     dm_free(c->party_bound);
@@ -248,7 +246,6 @@ static inline void learn_key(dm_closure *c, uint32_t k, uint32_t info, uint32_t 
     f->b = b;
     f->info = info;
     c->stack[c->n_stack++] = k;
-    c->klist[c->n_klist++] = k;
     c->nodes++;
 }
 
@@ -285,7 +282,8 @@ static inline void learn_ct(dm_closure *c, uint32_t ct, uint32_t info, uint32_t 
     s->ep = c->ep;
     s->dep = dep;
     s->info = info;
-    c->clist[c->n_clist++] = ct;
+    if (c->lists)
+        c->clist[c->n_clist++] = ct;
     c->nodes++;
     if (c->kst[c->w->cts[ct].under].ep == c->ep)
         open_ct(c, ct);
@@ -354,6 +352,7 @@ static void read_store(dm_closure *c, uint32_t store, uint32_t bound, int forced
         dm_cstate *cst = c->cst;
         const dm_fstate *kst = c->kst;
         uint32_t n = st->n_static;
+        const int lists = c->lists;
         info = INFO(DM_WHY_STORE | INFO_POS, tag, src);
         for (i = 0; i < n; i++) {
             uint32_t ct = facts[i];
@@ -371,7 +370,8 @@ static void read_store(dm_closure *c, uint32_t store, uint32_t bound, int forced
             s->ep = ep;
             s->dep = i; /* a position in the slice: INFO_POS */
             s->info = info;
-            c->clist[c->n_clist++] = ct;
+            if (lists)
+                c->clist[c->n_clist++] = ct;
             if (kst[under[ct]].ep == ep)
                 open_ct(c, ct);
         }
@@ -459,11 +459,15 @@ static void drain(dm_closure *c)
 {
     const dm_world *w = c->w;
     const uint32_t ep = c->ep;
-    while (c->n_stack) {
-        uint32_t k = c->stack[--c->n_stack], i, ct;
+    size_t head = 0;
+    /* First in, first out: keys are taken in the order they were learned,
+     * which follows the stores' order, so the lists they open are walked
+     * in ascending memory order (and the stack keeps every key learned). */
+    while (head < c->n_stack) {
+        uint32_t k = c->stack[head++], i, ct;
         uint32_t lo = w->opens_off[k], hi = w->opens_off[k + 1];
-        if (c->n_stack > 4) /* the next keys' lists, while this one is walked */
-            __builtin_prefetch(&w->opens_off[c->stack[c->n_stack - 4]], 0);
+        if (head + 4 < c->n_stack) /* the next keys' lists, while this one is walked */
+            __builtin_prefetch(&w->opens_off[c->stack[head + 4]], 0);
         for (i = lo; i < hi; i++) {
             ct = w->opens[i];
             if (i + 8 < hi)
@@ -514,7 +518,7 @@ dm_err dm_closure_run(dm_closure *c, uint32_t party, uint32_t bound, dm_filter f
     c->saw_order = c->saw_unlawful = 0;
     c->n_stack = 0;
     c->n_learned = 0;
-    c->n_klist = c->n_clist = 0;
+    c->n_clist = 0;
     c->err = DM_OK;
     c->n_src = 0;
     new_src(c, UINT32_MAX, UINT32_MAX); /* source 0: none */
@@ -526,20 +530,24 @@ dm_err dm_closure_run(dm_closure *c, uint32_t party, uint32_t bound, dm_filter f
 
 dm_err dm_closure_compute(dm_closure *c, uint32_t party, uint32_t bound)
 {
+    dm_err e;
     if (party >= c->w->n_parties)
         return DM_ERR_USAGE;
-    return dm_closure_run(c, party, bound, DM_FILTER_ALL, 0);
+    c->lists = 1; /* the engine's own runs skip the list of ciphertexts */
+    e = dm_closure_run(c, party, bound, DM_FILTER_ALL, 0);
+    c->lists = 0;
+    return e;
 }
 
 size_t dm_closure_keys(const dm_closure *c, const uint32_t **ids)
 {
-    *ids = c->klist;
-    return c->n_klist;
+    *ids = c->stack; /* first in, first out: it keeps every key learned, in order */
+    return c->n_stack;
 }
 
 size_t dm_closure_cts(const dm_closure *c, const uint32_t **ids)
 {
-    *ids = c->clist;
+    *ids = c->clist; /* recorded by dm_closure_compute only */
     return c->n_clist;
 }
 

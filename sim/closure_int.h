@@ -46,12 +46,13 @@ struct dm_closure {
     dm_fstate *kst, *ist, *sst;  /* keys, items, shares */
     dm_cstate *cst;              /* ciphertexts */
     uint32_t *cnt_ep, *share_cnt;
-    uint32_t *stack;
+    uint32_t *stack;             /* keys learned, in order: the worklist, first in first out */
     size_t n_stack;
     uint32_t *learned;           /* items learned, in order */
     size_t n_learned;
-    uint32_t *klist, *clist;     /* keys learned, ciphertexts known, in order */
-    size_t n_klist, n_clist;
+    uint32_t *clist;             /* ciphertexts known, in order (dm_closure_compute only) */
+    size_t n_clist;
+    int lists;                   /* record clist */
     uint32_t *party_ep, *party_bound;
     dm_closure_src *src;         /* sources of the current computation */
     size_t n_src, cap_src;

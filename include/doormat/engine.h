@@ -145,8 +145,8 @@ dm_err dm_closure_compute(dm_closure *c, uint32_t party, uint32_t bound);
 /* Queries on the last computation. */
 dm_why dm_closure_why(const dm_closure *c, dm_fact_kind kind, uint32_t id);
 int dm_closure_knows(const dm_closure *c, dm_fact_kind kind, uint32_t id);
-/* What the last computation learned, in the order learned: keys, ciphertexts
- * known (read in a store, opened or not), items.  *ids is borrowed from c
+/* What the last dm_closure_compute learned, in the order learned: keys,
+ * ciphertexts known (read in a store, opened or not), items.  *ids is borrowed from c
  * until its next computation; the count is returned.  Lets a caller visit
  * one party's knowledge without scanning the whole world. */
 size_t dm_closure_keys(const dm_closure *c, const uint32_t **ids);
