@@ -13,6 +13,9 @@
 #define CACHE_MAX 65536u   /* key bytes remembered per thread and party */
 #define DEPTH_MAX 4096u    /* longest witness chain replayed */
 #define AUX_MAX 2u         /* provider views a thread keeps across parties */
+#define SHARED_MAX 4u      /* providers served an order: closures computed once, shared */
+
+enum { S_FREE = 0, S_BUSY, S_READY, S_FAILED };
 
 enum { K_BUSY = 1, K_CACHED, K_FAILED, K_OK_UNCACHED };
 enum { R_PROVEN, R_DIRECT, R_FAIL };
@@ -44,6 +47,17 @@ typedef struct vshared {
     size_t n_split;
     int sample;
     int err;                 /* atomic: first dm_err */
+    /* Providers served an order: each one's closure at r->bound, computed
+     * once by whichever thread needs it first and then read by all (its own
+     * verification, and the replays of what it handed over). */
+    struct {
+        uint32_t party;
+        dm_closure *cl;
+        int state;           /* S_*, under mu */
+    } shv[SHARED_MAX];
+    unsigned n_shv;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
 } vshared;
 
 /* A closure and the key bytes obtained along its witnesses.  The thread's
@@ -52,7 +66,9 @@ typedef struct vshared {
  * computed across parties (memo by party and bound); their key bytes are
  * forgotten at each party, so that counts do not depend on scheduling. */
 typedef struct view {
-    dm_closure *cl;
+    dm_closure *cl;          /* the thread's workspace, or a shared closure (not owned) */
+    int own;                 /* cl is this view's to free */
+    uint32_t limit;          /* replay only facts there after `limit` events (UINT32_MAX: all) */
     uint32_t party, bound;   /* of the last computation (aux memo) */
     int valid;
     uint64_t serial;         /* aux: the verified party whose key bytes it holds */
@@ -71,11 +87,13 @@ typedef struct vthread {
     int ready;               /* vthread_init ran (resources to free) */
     view main;
     view aux[AUX_MAX];
+    view shaux[SHARED_MAX];  /* onto s->shv[i], limited to an order's time */
     uint64_t serial, tick;
     uint32_t ep;             /* per party epoch of iep */
     uint32_t *iep;           /* per item: reported for the party */
     uint32_t *cand;          /* ciphertexts known, not opened */
     uint32_t *known_sym, *known_kp;
+    const unsigned char **bytes_sym, **bytes_kp; /* their bytes in main's cache, or NULL */
     size_t n_sym, n_kp;
     uint64_t *bits;          /* zero between uses: sorts ids */
     size_t n_bits;           /* words */
@@ -181,13 +199,18 @@ static void view_reset(vthread *t, view *v)
     v->cache_used = 0;
 }
 
-static dm_err view_init(vthread *t, view *v)
+/* Set up view v's key marks and cache; with `closure`, its own workspace. */
+static dm_err view_init(vthread *t, view *v, int closure)
 {
     const dm_crypto *c = t->s->c;
     size_t nk = c->n_keys + 1;
 
-    if (dm_closure_new(t->s->w, &v->cl) != DM_OK)
-        return DM_ERR_NOMEM;
+    v->limit = UINT32_MAX;
+    if (closure) {
+        if (dm_closure_new(t->s->w, &v->cl) != DM_OK)
+            return DM_ERR_NOMEM;
+        v->own = 1;
+    }
     v->kep = dm_calloc(nk, sizeof *v->kep);
     v->kstate = dm_calloc(nk, 1);
     v->kslot = dm_calloc(nk, sizeof *v->kslot);
@@ -200,7 +223,8 @@ static dm_err view_init(vthread *t, view *v)
 
 static void view_fini(view *v)
 {
-    dm_closure_free(v->cl);
+    if (v->own)
+        dm_closure_free(v->cl);
     dm_free(v->kep);
     dm_free(v->kstate);
     dm_free(v->kslot);
@@ -227,13 +251,44 @@ static int view_compute(vthread *t, view *v, uint32_t party, uint32_t bound)
     return 0;
 }
 
-/* An aux view of provider `prov` after `bound` events: kept from an earlier
- * party when this thread computed it already, else computed into the least
- * recently used slot.  NULL on failure. */
-static view *view_provider(vthread *t, uint32_t prov, uint32_t bound)
+static int shared_index(const vshared *s, uint32_t p);
+static dm_closure *shared_closure(vthread *t, unsigned i);
+static int chain_in_time(const dm_world *w, const dm_closure *cl, int is_key, uint32_t id,
+                         uint32_t limit, unsigned depth);
+
+/* A view of provider `prov` after `bound` events, to replay fact (is_key,
+ * id) it handed over then.  A shared provider's closure at r->bound serves
+ * when the fact's whole witness there was in place by then (the provider's
+ * knowledge then is a subset of its knowledge at the end: no closure is
+ * recomputed); else a private closure at `bound`, kept from an earlier
+ * party when this thread computed it already, or computed into the least
+ * recently used slot.  The choice depends on the witness only, never on the
+ * thread: counts stay the same whatever the scheduling.  NULL on failure. */
+static view *view_provider(vthread *t, uint32_t prov, uint32_t bound, int is_key, uint32_t id)
 {
     view *v = NULL;
     unsigned i;
+    int si = shared_index(t->s, prov);
+
+    if (si >= 0) {
+        dm_closure *cl = shared_closure(t, (unsigned)si);
+        if (cl == NULL)
+            return NULL;
+        if (chain_in_time(t->s->w, cl, is_key, id, bound, 0)) {
+            v = &t->shaux[si];
+            if (v->kep == NULL && view_init(t, v, 0) != DM_OK) {
+                set_err(t->s, DM_ERR_NOMEM);
+                return NULL;
+            }
+            v->cl = cl;
+            if (v->serial != t->serial || v->limit != bound) {
+                view_reset(t, v);
+                v->serial = t->serial;
+                v->limit = bound;
+            }
+            return v;
+        }
+    }
 
     for (i = 0; i < AUX_MAX; i++)
         if (t->aux[i].valid && t->aux[i].party == prov && t->aux[i].bound == bound) {
@@ -244,7 +299,7 @@ static view *view_provider(vthread *t, uint32_t prov, uint32_t bound)
         for (i = 0; i < AUX_MAX; i++)
             if (v == NULL || t->aux[i].used < v->used)
                 v = &t->aux[i];
-        if (v->cl == NULL && view_init(t, v) != DM_OK) {
+        if (v->kep == NULL && view_init(t, v, 1) != DM_OK) {
             set_err(t->s, DM_ERR_NOMEM);
             return NULL;
         }
@@ -258,6 +313,132 @@ static view *view_provider(vthread *t, uint32_t prov, uint32_t bound)
     }
     v->used = ++t->tick;
     return v;
+}
+
+/* Index of party p among the shared providers, or -1. */
+static int shared_index(const vshared *s, uint32_t p)
+{
+    unsigned i;
+
+    for (i = 0; i < s->n_shv; i++)
+        if (s->shv[i].party == p)
+            return (int)i;
+    return -1;
+}
+
+/* Shared provider i's closure at r->bound: computed here if no thread has
+ * begun it, else waited for (its computation waits on nothing, so this
+ * cannot deadlock).  NULL on failure. */
+static dm_closure *shared_closure(vthread *t, unsigned i)
+{
+    vshared *s = t->s;
+    dm_closure *cl = NULL;
+    uint64_t t0;
+    dm_err e;
+    int state;
+
+    pthread_mutex_lock(&s->mu);
+    while (s->shv[i].state == S_BUSY)
+        pthread_cond_wait(&s->cv, &s->mu);
+    state = s->shv[i].state;
+    if (state == S_FREE)
+        s->shv[i].state = S_BUSY;
+    pthread_mutex_unlock(&s->mu);
+    if (state == S_READY)
+        return s->shv[i].cl;
+    if (state == S_FAILED)
+        return NULL;
+    t0 = dm_crypto_now_ns();
+    e = dm_closure_new(s->w, &cl);
+    if (e == DM_OK)
+        e = dm_closure_compute(cl, s->shv[i].party, s->r->bound);
+    t->closure_ns += dm_crypto_now_ns() - t0;
+    t->closures++;
+    if (e != DM_OK)
+        set_err(s, e);
+    pthread_mutex_lock(&s->mu);
+    s->shv[i].cl = cl; /* freed at the end either way */
+    s->shv[i].state = e == DM_OK ? S_READY : S_FAILED;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return e == DM_OK ? cl : NULL;
+}
+
+static int why_in_time(const dm_world *w, dm_why y, uint32_t limit);
+
+/* Whether the facts a ciphertext's presence rests on were there after
+ * `limit` events. */
+static int ct_in_time(const dm_world *w, const dm_closure *cl, uint32_t ct, uint32_t limit)
+{
+    return w->cts[ct].seq <= limit && why_in_time(w, dm_closure_why(cl, DM_FACT_CT, ct), limit);
+}
+
+/* Whether one step of a witness was there after `limit` events: the store
+ * read or event it came through happened before, the deposit was made by
+ * then. */
+static int why_in_time(const dm_world *w, dm_why y, uint32_t limit)
+{
+    if (y.via_event != UINT32_MAX && y.via_event >= limit)
+        return 0;
+    switch ((dm_why_kind)y.kind) {
+    case DM_WHY_STORE:
+        return y.b < w->n_deposits && w->deposits[y.b].seq <= limit;
+    case DM_WHY_STEAL:
+    case DM_WHY_GHOSTKEY:
+        return y.a < limit;
+    default:
+        return 1;
+    }
+}
+
+/* Whether the shares rebuild() would take for key k were all there in time. */
+static int shares_in_time(const dm_world *w, const dm_closure *cl, uint32_t k, uint32_t limit)
+{
+    const dm_wkey *wk = &w->keys[k];
+    unsigned char coords[DM_CRYPTO_MAX_SHARES];
+    size_t n = 0, i, j;
+
+    for (i = 0; i < wk->n_shares && n < wk->share_k; i++) {
+        uint32_t sh = wk->first_share + (uint32_t)i;
+        unsigned char x = (unsigned char)w->shares[sh].index;
+        if (!dm_closure_knows(cl, DM_FACT_SHARE, sh))
+            continue;
+        for (j = 0; j < n && coords[j] != x; j++)
+            ;
+        if (j < n)
+            continue;
+        if (!why_in_time(w, dm_closure_why(cl, DM_FACT_SHARE, sh), limit))
+            return 0;
+        coords[n++] = x;
+    }
+    return n >= wk->share_k && wk->share_k > 0;
+}
+
+/* Whether the whole witness of a key (is_key) or item in closure cl was
+ * there after `limit` events: then the closure at a later time proves what
+ * its party could derive at that one (its knowledge then is a subset). */
+static int chain_in_time(const dm_world *w, const dm_closure *cl, int is_key, uint32_t id,
+                         uint32_t limit, unsigned depth)
+{
+    dm_why y = dm_closure_why(cl, is_key ? DM_FACT_KEY : DM_FACT_ITEM, id);
+    const dm_ct *x;
+
+    if (depth >= DEPTH_MAX)
+        return 0;
+    switch ((dm_why_kind)y.kind) {
+    case DM_WHY_NONE:
+        return is_key && shares_in_time(w, cl, id, limit);
+    case DM_WHY_SHARES:
+        return shares_in_time(w, cl, id, limit);
+    case DM_WHY_OPENED:
+        if (y.a >= w->n_cts)
+            return 0;
+        x = &w->cts[y.a];
+        return why_in_time(w, y, limit) && ct_in_time(w, cl, y.a, limit) &&
+               chain_in_time(w, cl, 1, x->under, limit, depth + 1);
+    default:
+        return why_in_time(w, y, limit);
+    }
 }
 
 /* When fact (kind, id) was handed over by an order (a deposit tagged with
@@ -376,7 +557,7 @@ static int derive_key(vthread *t, view *v, uint32_t k, unsigned char *out)
     default:
         if (v == &t->main && handed_over(t, why, &prov, &bound) == 0) {
             /* the provider must have derived it when it handed it over */
-            pv = view_provider(t, prov, bound);
+            pv = view_provider(t, prov, bound, 1, k);
             rc = pv != NULL && derive_key(t, pv, k, out) == 0 ? 0 : -1;
             break;
         }
@@ -449,7 +630,7 @@ static int replay_item(vthread *t, view *v, uint32_t i, int owned, uint32_t *ct_
         return open_item(t, v, i, why.a);
     }
     if (v == &t->main && handed_over(t, why, &prov, &bound) == 0) {
-        pv = view_provider(t, prov, bound);
+        pv = view_provider(t, prov, bound, 0, i);
         return pv != NULL ? replay_item(t, pv, i, 0, ct_out) : R_FAIL;
     }
     if (i < w->n_cts && !w->cts[i].inner_is_key && w->cts[i].inner == i &&
@@ -476,7 +657,33 @@ static int owns(const dm_world *w, uint32_t p, uint32_t i)
 
 /* Verify one party against what its closure knows (dm_closure_keys, _cts,
  * _items): the cost follows the party's knowledge, not the world's size. */
+static void verify_with(vthread *t, uint32_t p);
+
 static void verify_party(vthread *t, uint32_t p)
+{
+    view *v0 = &t->main;
+    dm_closure *own = v0->cl;
+    int si = shared_index(t->s, p);
+
+    if (++t->ep == 0) {
+        memset(t->iep, 0, t->s->c->n_items * sizeof *t->iep);
+        t->ep = 1;
+    }
+    t->serial++;
+    view_reset(t, v0);
+    if (si >= 0) { /* a provider served an order: its closure is shared */
+        v0->cl = shared_closure(t, (unsigned)si);
+        if (v0->cl != NULL)
+            verify_with(t, p);
+        v0->cl = own;
+        return;
+    }
+    if (view_compute(t, v0, p, t->s->r->bound) == 0)
+        verify_with(t, p);
+}
+
+/* Verify party p against its closure in t->main. */
+static void verify_with(vthread *t, uint32_t p)
 {
     vshared *s = t->s;
     const dm_crypto *c = s->c;
@@ -488,14 +695,6 @@ static void verify_party(vthread *t, uint32_t p)
     unsigned char kb[DM_KEY_BYTES];
     size_t i, j, n, m, n_cand = 0;
 
-    if (++t->ep == 0) {
-        memset(t->iep, 0, c->n_items * sizeof *t->iep);
-        t->ep = 1;
-    }
-    t->serial++;
-    view_reset(t, v0);
-    if (view_compute(t, v0, p, s->r->bound) != 0)
-        return;
     t->parties_done++;
 
     /* Reported reaches, replayed. */
@@ -583,6 +782,7 @@ static void verify_party(vthread *t, uint32_t p)
     /* Sample them (evenly, by id), then obtain each one's bytes along its witness. */
     {
         uint32_t *lists[2] = {t->known_sym, t->known_kp};
+        const unsigned char **bytes[2] = {t->bytes_sym, t->bytes_kp};
         size_t *lens[2] = {&t->n_sym, &t->n_kp}, l, k;
         for (l = 0; l < 2; l++) {
             size_t nl = *lens[l];
@@ -595,6 +795,10 @@ static void verify_party(vthread *t, uint32_t p)
                     mismatch(t, p, DM_MISMATCH_KEY_FAILS, UINT32_MAX, UINT32_MAX, key);
                     continue;
                 }
+                /* where the bytes stay for the attempts below (NULL: derive again) */
+                bytes[l][k] = v0->kstate[key] == K_CACHED
+                                  ? v0->cache + (size_t)v0->kslot[key] * DM_KEY_BYTES
+                                  : NULL;
                 lists[l][k++] = key; /* k <= the pick's index: reads stay ahead */
             }
             *lens[l] = k;
@@ -606,6 +810,7 @@ static void verify_party(vthread *t, uint32_t p)
         const dm_ct *x = &w->cts[ct];
         int kp = w->keys[x->under].type == DM_KEY_KEYPAIR;
         const uint32_t *keys = kp ? t->known_kp : t->known_sym;
+        const unsigned char *const *bytes = kp ? t->bytes_kp : t->bytes_sym;
         size_t nk = kp ? t->n_kp : t->n_sym, q;
         const uint8_t *body = c->ct + c->ct_off[ct];
         size_t len = c->ct_off[ct + 1] - c->ct_off[ct], adlen = 0;
@@ -614,9 +819,13 @@ static void verify_party(vthread *t, uint32_t p)
         int opened = 0;
 
         for (q = 0; q < nk; q++) {
-            if (derive_key(t, v0, keys[q], kb) != 0)
-                continue; /* reported above */
-            if (dm_crypto_open_ad_(c, ct, body, len, ad, adlen, kb, t->buf, &t->clk) == 0) {
+            const unsigned char *key = bytes[q];
+            if (key == NULL) {
+                if (derive_key(t, v0, keys[q], kb) != 0)
+                    continue; /* reported above */
+                key = kb;
+            }
+            if (dm_crypto_open_ad_(c, ct, body, len, ad, adlen, key, t->buf, &t->clk) == 0) {
                 sodium_memzero(t->buf, len - DM_MAC_BYTES);
                 mismatch(t, p, DM_MISMATCH_OPENS, x->inner_is_key ? UINT32_MAX : x->inner, ct,
                          keys[q]);
@@ -637,11 +846,15 @@ static dm_err vthread_init(vthread *t)
     size_t nk = c->n_keys + 1, ni = c->n_items + 1;
     dm_err e;
 
-    if ((e = view_init(t, &t->main)) != DM_OK)
+    if ((e = view_init(t, &t->main, 1)) != DM_OK)
         return e;
     t->iep = dm_calloc(ni, sizeof *t->iep);
     t->known_sym = dm_calloc(nk, sizeof *t->known_sym);
     t->known_kp = dm_calloc(nk, sizeof *t->known_kp);
+    t->bytes_sym = dm_calloc(nk, sizeof *t->bytes_sym);
+    t->bytes_kp = dm_calloc(nk, sizeof *t->bytes_kp);
+    if (!t->bytes_sym || !t->bytes_kp)
+        return DM_ERR_NOMEM;
     t->cand = dm_calloc(c->n_cts + 1, sizeof *t->cand);
     t->n_bits = ((c->n_cts > c->n_keys ? c->n_cts : c->n_keys) + 63) / 64;
     t->bits = dm_calloc(t->n_bits + 1, sizeof *t->bits);
@@ -660,9 +873,13 @@ static void vthread_fini(vthread *t)
     view_fini(&t->main);
     for (i = 0; i < AUX_MAX; i++)
         view_fini(&t->aux[i]);
+    for (i = 0; i < SHARED_MAX; i++)
+        view_fini(&t->shaux[i]);
     dm_free(t->iep);
     dm_free(t->known_sym);
     dm_free(t->known_kp);
+    dm_free(t->bytes_sym);
+    dm_free(t->bytes_kp);
     dm_free(t->cand);
     dm_free(t->bits);
     dm_free(t->list);
@@ -728,8 +945,55 @@ static dm_err find_split(vshared *s)
     return DM_OK;
 }
 
+/* Whether party p is the authority of an order that was served: it then
+ * replays what a provider handed over, reading that provider's shared
+ * closure. */
+static int serves_order(const vshared *s, uint32_t p)
+{
+    const dm_world *w = s->w;
+    size_t e;
+
+    if (w->sc == NULL)
+        return 0;
+    for (e = 0; e < w->sc->n_events; e++) {
+        const dm_event *ev = &w->sc->events[e];
+        if (ev->kind == DM_EVENT_ORDER &&
+            (w->event_refused == NULL || !w->event_refused[e]) && dm_world_party(w, ev->by) == p)
+            return 1;
+    }
+    return 0;
+}
+
+/* The providers whose closures are shared: those served an order that was
+ * not refused (the first SHARED_MAX of them, in event order). */
+static void find_shared(vshared *s)
+{
+    const dm_world *w = s->w;
+    size_t e;
+
+    if (w->sc == NULL)
+        return;
+    for (e = 0; e < w->sc->n_events && s->n_shv < SHARED_MAX; e++) {
+        const dm_event *ev = &w->sc->events[e];
+        dm_principal pr;
+        uint32_t p;
+        if (ev->kind != DM_EVENT_ORDER || ev->provider == DM_NONE ||
+            (w->event_refused != NULL && w->event_refused[e]))
+            continue;
+        pr.kind = DM_ACTOR_PROVIDER;
+        pr.idx = ev->provider;
+        p = dm_world_party(w, pr);
+        if (p < w->n_parties && shared_index(s, p) < 0)
+            s->shv[s->n_shv++].party = p;
+    }
+}
+
 /* The parties to verify: all of them, or the sample (every provider and
- * declared actor, and an even sample of listed and of unlisted users). */
+ * declared actor, and an even sample of listed and of unlisted users), in
+ * the order workers take them: providers and actors first (the largest
+ * closures, so that two threads share the work evenly), then users, then
+ * the authorities of orders (by then the providers' shared closures they
+ * read are computed, and no thread waits for one). */
 static dm_err choose_parties(vshared *s)
 {
     const dm_world *w = s->w;
@@ -738,24 +1002,30 @@ static dm_err choose_parties(vshared *s)
     s->parties = dm_calloc(w->n_parties + 1, sizeof *s->parties);
     if (s->parties == NULL)
         return DM_ERR_NOMEM;
-    for (p = 0; p < w->n_parties; p++)
-        if (!s->sample || p < first_user)
+    for (p = 0; p < first_user; p++)
+        if (!serves_order(s, (uint32_t)p))
             s->parties[s->n_parties++] = (uint32_t)p;
-    if (!s->sample)
-        return DM_OK;
-    for (pass = 0; pass < 2; pass++) { /* 0: listed users, 1: the others */
-        uint64_t n = 0, i = 0, m = DM_VERIFY_SAMPLE_USERS;
+    if (!s->sample) {
         for (p = first_user; p < w->n_parties; p++)
-            n += (s->actor_of[p] >= 0) == (pass == 0);
-        for (p = first_user; p < w->n_parties; p++) {
-            if ((s->actor_of[p] >= 0) != (pass == 0))
-                continue;
-            /* i of n is taken when floor(i*m/n) steps: m evenly spaced picks */
-            if (n <= m || (i + 1) * m / n != i * m / n)
-                s->parties[s->n_parties++] = (uint32_t)p;
-            i++;
+            s->parties[s->n_parties++] = (uint32_t)p;
+    } else {
+        for (pass = 0; pass < 2; pass++) { /* 0: listed users, 1: the others */
+            uint64_t n = 0, i = 0, m = DM_VERIFY_SAMPLE_USERS;
+            for (p = first_user; p < w->n_parties; p++)
+                n += (s->actor_of[p] >= 0) == (pass == 0);
+            for (p = first_user; p < w->n_parties; p++) {
+                if ((s->actor_of[p] >= 0) != (pass == 0))
+                    continue;
+                /* i of n is taken when floor(i*m/n) steps: m evenly spaced picks */
+                if (n <= m || (i + 1) * m / n != i * m / n)
+                    s->parties[s->n_parties++] = (uint32_t)p;
+                i++;
+            }
         }
     }
+    for (p = 0; p < first_user; p++)
+        if (serves_order(s, (uint32_t)p))
+            s->parties[s->n_parties++] = (uint32_t)p;
     return DM_OK;
 }
 
@@ -779,9 +1049,13 @@ dm_err dm_crypto_verify(const dm_crypto *c, const dm_run *r, dm_verify_mode mode
         return DM_ERR_CRYPTO;
     memset(&s, 0, sizeof s);
     memset(ts, 0, sizeof ts);
+    pthread_mutex_init(&s.mu, NULL);
+    pthread_cond_init(&s.cv, NULL);
     v = dm_calloc(1, sizeof *v);
-    if (v == NULL)
-        return DM_ERR_NOMEM;
+    if (v == NULL) {
+        err = DM_ERR_NOMEM;
+        goto out;
+    }
     v->mode = mode;
     v->parties = r->w->n_parties;
     v->planned = r->w->n_cts != 0 && r->w->n_parties > UINT64_MAX / r->w->n_cts
@@ -804,6 +1078,7 @@ dm_err dm_crypto_verify(const dm_crypto *c, const dm_run *r, dm_verify_mode mode
     for (i = 0; i < r->n_actors; i++)
         if (r->actors[i].party < r->w->n_parties)
             s.actor_of[r->actors[i].party] = (int32_t)i;
+    find_shared(&s);
     if ((err = find_split(&s)) != DM_OK || (err = choose_parties(&s)) != DM_OK)
         goto out;
     if (nt > s.n_parties)
@@ -875,6 +1150,10 @@ out:
     for (t = 0; t < MAX_THREADS; t++)
         if (ts[t].s != NULL)
             vthread_fini(&ts[t]);
+    for (i = 0; i < s.n_shv; i++)
+        dm_closure_free(s.shv[i].cl);
+    pthread_mutex_destroy(&s.mu);
+    pthread_cond_destroy(&s.cv);
     dm_free(s.actor_of);
     dm_free(s.split);
     dm_free(s.parties);

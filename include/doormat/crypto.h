@@ -102,16 +102,19 @@ typedef enum dm_verify_mode {
  *  - every provider and declared actor is verified, with
  *    DM_VERIFY_SAMPLE_USERS of the users listed in r->actors and as many of
  *    the other users (each evenly spaced by party id);
- *  - per party, at most DM_VERIFY_SAMPLE_REACHES reported reaches are
- *    replayed and at most DM_VERIFY_SAMPLE_CTS unopened ciphertexts are tried,
- *    each with at most DM_VERIFY_SAMPLE_KEYS of the party's keys of each type
- *    (evenly spaced: the same run samples the same checks). */
+ *  - per party, DM_VERIFY_SAMPLE_REACHES of its reported reaches are
+ *    replayed and DM_VERIFY_SAMPLE_CTS of the ciphertexts it knows and did
+ *    not open are tried, or 1 in DM_VERIFY_SAMPLE_SHARE of them when that is
+ *    more (a party's closure costs what it knows: so do its checks), each
+ *    with at most DM_VERIFY_SAMPLE_KEYS of the party's keys of each type
+ *    (evenly spaced by id: the same run samples the same checks, whatever
+ *    the threads). */
 #define DM_VERIFY_ALL_MAX        10000000ull
 #define DM_VERIFY_SAMPLE_USERS   256u
 #define DM_VERIFY_SAMPLE_REACHES 256u
 #define DM_VERIFY_SAMPLE_CTS     256u
 #define DM_VERIFY_SAMPLE_KEYS    256u
-#define DM_VERIFY_SAMPLE_SHARE   128u    /* ... but at least 1 in this many reaches, ciphertexts */
+#define DM_VERIFY_SAMPLE_SHARE   128u
 #define DM_VERIFY_MAX_LISTED     1000u   /* mismatches kept in the list */
 
 typedef enum dm_mismatch_kind {
@@ -138,7 +141,8 @@ typedef struct dm_verification {
     size_t parties;             /* parties in the world */
     size_t sample_size;         /* parties verified */
     uint64_t reaches_proven;    /* reported reaches replayed by real decryption, plaintext equal */
-    uint64_t reaches_direct;    /* reported reaches needing no decryption (owned items) */
+    uint64_t reaches_direct;    /* reported reaches no key the party has opens: items it
+                                   owns, or a compromised owner's (owners wrote them) */
     uint64_t nonreaches_proven; /* (party, ciphertext) known, not opened: every key it has failed */
     uint64_t decryptions;       /* real decryptions that succeeded */
     uint64_t failed_attempts;   /* decryptions that failed, as the closure said they would */
@@ -156,7 +160,9 @@ typedef struct dm_verification {
  * party holds or obtains along the chain (decrypted wraps, rebuilt shares),
  * and compare the plaintext with the original (a plaintext or key handed
  * over by an order is replayed as the provider's own derivation at the
- * order's time); check that the closure
+ * order's time; an item reached as a compromised owner's is replayed through
+ * its ciphertext when the party knows that and its key; only reaches that no
+ * key opens count in reaches_direct); check that the closure
  * reaches no non-owned item the report omits; and for every ciphertext the
  * party knows but did not open, try every key it has (and any key its shares
  * rebuild) of the matching type and confirm each fails.
