@@ -129,7 +129,9 @@ const char *dm_report_via_parts(const dm_run *r, uint32_t via, char sfx[DM_REPOR
         k = 0;
         goto digits;
     }
-    /* The names of dm_world_key_name (world.c), piece by piece. */
+    /* The names of dm_world_key_name (world.c), piece by piece: a change
+     * there must be made here too (a new key kind is caught by -Wswitch;
+     * tests/test_report checks the two agree on every key of a world). */
     ref = r->w->keys[via].ref;
     switch (ref.kind) {
     case DM_KEYREF_DECLARED:
