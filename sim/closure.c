@@ -2,6 +2,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "doormat/closure.h"
+
 #include "closure_int.h"
 #include "doormat/alloc.h"
 
