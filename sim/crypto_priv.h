@@ -84,7 +84,7 @@ unsigned dm_crypto_threads_(unsigned threads);
 int dm_crypto_open_(const dm_crypto *c, uint32_t ct, const uint8_t *body, size_t len,
                     const unsigned char *kbytes, unsigned char *out, dm_crypto_clock *clk);
 /* The same with ct's associated data given (dm_crypto_ad_), for trying many
- * keys on one ciphertext. */
+ * keys on one ciphertext; clk NULL: untimed (the caller times the batch). */
 int dm_crypto_open_ad_(const dm_crypto *c, uint32_t ct, const uint8_t *body, size_t len,
                        const unsigned char *ad, size_t adlen, const unsigned char *kbytes,
                        unsigned char *out, dm_crypto_clock *clk);

@@ -102,19 +102,20 @@ typedef enum dm_verify_mode {
  *  - every provider and declared actor is verified, with
  *    DM_VERIFY_SAMPLE_USERS of the users listed in r->actors and as many of
  *    the other users (each evenly spaced by party id);
- *  - per party, DM_VERIFY_SAMPLE_REACHES of its reported reaches are
- *    replayed and DM_VERIFY_SAMPLE_CTS of the ciphertexts it knows and did
- *    not open are tried, or 1 in DM_VERIFY_SAMPLE_SHARE of them when that is
- *    more (a party's closure costs what it knows: so do its checks), each
- *    with at most DM_VERIFY_SAMPLE_KEYS of the party's keys of each type
- *    (evenly spaced by id: the same run samples the same checks, whatever
- *    the threads). */
+ *  - per party, at most DM_VERIFY_SAMPLE_REACHES of its reported reaches
+ *    are replayed, and DM_VERIFY_SAMPLE_CTS of the ciphertexts it knows and
+ *    did not open are tried, or 1 in DM_VERIFY_SAMPLE_SHARE of them when
+ *    that is more (computing a party's closure costs what the party knows:
+ *    so do its checks, and the time goes to decryption, not bookkeeping),
+ *    each with at most DM_VERIFY_SAMPLE_KEYS of the party's keys of each
+ *    type (evenly spaced by id: the same run samples the same checks,
+ *    whatever the threads). */
 #define DM_VERIFY_ALL_MAX        10000000ull
 #define DM_VERIFY_SAMPLE_USERS   256u
 #define DM_VERIFY_SAMPLE_REACHES 256u
 #define DM_VERIFY_SAMPLE_CTS     256u
 #define DM_VERIFY_SAMPLE_KEYS    256u
-#define DM_VERIFY_SAMPLE_SHARE   128u
+#define DM_VERIFY_SAMPLE_SHARE   64u
 #define DM_VERIFY_MAX_LISTED     1000u   /* mismatches kept in the list */
 
 typedef enum dm_mismatch_kind {
