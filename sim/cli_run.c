@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "cli_graph.h"
+#include "cli_progress.h"
 #include "cli_diag.h"
 #include "cli_out.h"
 #include "doormat/alloc.h"
@@ -356,6 +357,7 @@ int dm_cli_run(int argc, char **argv)
     char *text = NULL;
     dm_diag d;
     dm_run_opts ropts;
+    dm_cli_progress bar;
     dm_report_opts popts;
     dm_cli_out out = {0};
     int ecolour = dm_cli_diag_colour(stderr);
@@ -379,7 +381,11 @@ int dm_cli_run(int argc, char **argv)
     ropts.owners = a.owners;
     ropts.steps = a.explain == NULL && distinct_times(sc) <= MAX_STEPS;
     n0 = d.n;
+    dm_cli_progress_init(&bar, stderr);
+    ropts.progress = dm_cli_progress_update;
+    ropts.progress_ctx = &bar;
     err = dm_run_scenario(sc, &ropts, &run, &d);
+    dm_cli_progress_end(&bar);
     for (i = n0; i < d.n; i++)
         dm_cli_diag_print_entry(stderr, &d, &d.entries[i], ecolour);
     if (err != DM_OK) {

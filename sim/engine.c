@@ -741,8 +741,21 @@ static void mark_exposure(const sim *m, const outbuf *ob, size_t from, uint8_t *
 
 /* Close and classify every actor; fill results (when `res` is set) and the
  * exposure. */
+/* Progress: a stage and a span [lo, hi) of the whole run it stands for. */
+typedef struct prog {
+    const dm_run_opts *o;
+    const char *stage;
+    double lo, hi;
+} prog;
+
+static void tell(const prog *p, double frac)
+{
+    if (p && p->o && p->o->progress)
+        p->o->progress(p->o->progress_ctx, p->stage, p->lo + (p->hi - p->lo) * frac);
+}
+
 static dm_err evaluate(sim *m, uint32_t bound, int owners, dm_run *res, dm_exposure *exp,
-                       dm_run_stats *st)
+                       dm_run_stats *st, const prog *pg)
 {
     const dm_world *w = m->w;
     const dm_scenario *s = m->s;
@@ -761,8 +774,11 @@ static dm_err evaluate(sim *m, uint32_t bound, int owners, dm_run *res, dm_expos
         goto out;
     m->c->edges = m->c->nodes = 0;
     m->c->t_run = 0;
+    tell(pg, 0);
     for (p = 0; p < w->n_parties; p++) {
         size_t n_foreign = 0, from = ob.n;
+        if ((p & 0xffff) == 0xffff)
+            tell(pg, (double)p / (double)w->n_parties);
         int is_user = p >= w->n_providers + w->n_actors;
         ob.n = ob.n_via = 0;
         from = 0;
@@ -850,10 +866,11 @@ dm_err dm_run_scenario(const dm_scenario *s, const dm_run_opts *opts, dm_run **o
 {
     dm_run *r = NULL;
     sim m, cf;
-    dm_run_opts def = {0, 0, 0, 0};
+    dm_run_opts def = {0};
     uint32_t bound, cf_bound = 0;
     size_t i;
     int has_cf = 0;
+    prog pg = {NULL, NULL, 0, 0};
     dm_err e = DM_ERR_NOMEM;
     memset(&m, 0, sizeof m);
     memset(&cf, 0, sizeof cf);
@@ -865,14 +882,25 @@ dm_err dm_run_scenario(const dm_scenario *s, const dm_run_opts *opts, dm_run **o
     bound = bound_at(s, opts->has_at, opts->at);
     r->bound = bound;
     r->at = opts->has_at ? opts->at : (s->n_events ? s->events[s->n_events - 1].at : 0);
-    if ((e = sim_init(&m, s, diag, &r->stats.t_expand)) != DM_OK ||
-        (e = sim_play(&m, bound)) != DM_OK || (e = find_simple_users(&m)) != DM_OK)
+    pg.o = opts;
+    pg.stage = "expand";
+    pg.lo = pg.hi = 0;
+    tell(&pg, 0);
+    if ((e = sim_init(&m, s, diag, &r->stats.t_expand)) != DM_OK)
+        goto out;
+    pg.stage = "timeline";
+    pg.lo = pg.hi = 0.15;
+    tell(&pg, 0);
+    if ((e = sim_play(&m, bound)) != DM_OK || (e = find_simple_users(&m)) != DM_OK)
         goto out;
     dm_closure_free(m.c2); /* only orders need it */
     m.c2 = NULL;
     for (i = 0; i < s->n_events; i++)
         has_cf |= s->events[i].kind == DM_EVENT_BACKDOOR || s->events[i].kind == DM_EVENT_GHOST;
     if (has_cf) {
+        pg.stage = "counterfactual";
+        pg.lo = pg.hi = 0.2;
+        tell(&pg, 0);
         if ((e = dm_scenario_counterfactual(s, &r->cf_sc)) != DM_OK)
             goto out;
         cf_bound = bound_at(r->cf_sc, opts->has_at, opts->at);
@@ -882,10 +910,16 @@ dm_err dm_run_scenario(const dm_scenario *s, const dm_run_opts *opts, dm_run **o
         dm_closure_free(cf.c2);
         cf.c2 = NULL;
     }
-    if ((e = evaluate(&m, bound, opts->owners, r, &r->with, &r->stats)) != DM_OK)
+    pg.stage = "closures";
+    pg.lo = 0.3;
+    pg.hi = has_cf ? 0.6 : 0.9;
+    if ((e = evaluate(&m, bound, opts->owners, r, &r->with, &r->stats, &pg)) != DM_OK)
         goto out;
     if (has_cf) {
-        if ((e = evaluate(&cf, cf_bound, 0, NULL, &r->without, &r->stats)) != DM_OK)
+        pg.stage = "counterfactual";
+        pg.lo = 0.6;
+        pg.hi = 0.9;
+        if ((e = evaluate(&cf, cf_bound, 0, NULL, &r->without, &r->stats, &pg)) != DM_OK)
             goto out;
     } else { /* no backdoor, no ghost: the counterfactual is the run itself */
         e = DM_ERR_NOMEM;
@@ -919,10 +953,13 @@ dm_err dm_run_scenario(const dm_scenario *s, const dm_run_opts *opts, dm_run **o
             stp = &r->steps[r->n_steps++];
             stp->at = s->events[i].at;
             stp->bound = (uint32_t)i + 1;
-            e = evaluate(&m, stp->bound, 0, NULL, &a, NULL);
+            pg.stage = "steps";
+            pg.lo = pg.hi = 0.9 + 0.1 * (double)i / (double)(bound ? bound : 1);
+            tell(&pg, 0);
+            e = evaluate(&m, stp->bound, 0, NULL, &a, NULL, NULL);
             if (e == DM_OK && has_cf) {
                 cb = bound_at(r->cf_sc, 1, stp->at);
-                e = evaluate(&cf, cb, 0, NULL, &b, NULL);
+                e = evaluate(&cf, cb, 0, NULL, &b, NULL, NULL);
             } else
                 b.users = a.users;
             stp->exposed = a.users;
@@ -934,6 +971,9 @@ dm_err dm_run_scenario(const dm_scenario *s, const dm_run_opts *opts, dm_run **o
                 goto out;
         }
     }
+    pg.stage = "done";
+    pg.lo = pg.hi = 1;
+    tell(&pg, 0);
     r->stats.t_timeline = m.t_timeline + cf.t_timeline;
     r->w = m.w;
     m.w = NULL;

@@ -464,6 +464,48 @@ START_TEST(stolen_handover_names_the_order)
 }
 END_TEST
 
+
+typedef struct seen_progress {
+    int calls, monotone;
+    double last;
+    char stage[32];
+} seen_progress;
+
+static void on_progress(void *ctx, const char *stage, double done)
+{
+    seen_progress *p = ctx;
+    if (done < p->last)
+        p->monotone = 0;
+    p->last = done;
+    p->calls++;
+    snprintf(p->stage, sizeof p->stage, "%s", stage);
+}
+
+/* The run reports its progress, never backwards, ending at 1 ("done"). */
+START_TEST(progress_reported)
+{
+    dm_scenario *s = NULL;
+    dm_run *r = NULL;
+    dm_run_opts o = {0};
+    dm_diag d;
+    seen_progress p = {0, 1, 0, ""};
+    const char *json = TCN;
+    dm_diag_init(&d, "t.json", json, strlen(json));
+    ck_assert_int_eq(dm_scenario_load(json, strlen(json), "t.json", &s, &d), DM_OK);
+    o.steps = 1;
+    o.progress = on_progress;
+    o.progress_ctx = &p;
+    ck_assert_int_eq(dm_run_scenario(s, &o, &r, &d), DM_OK);
+    ck_assert_int_ge(p.calls, 6);
+    ck_assert(p.monotone);
+    ck_assert(p.last == 1.0);
+    ck_assert_str_eq(p.stage, "done");
+    dm_run_free(r);
+    dm_scenario_free(s);
+    dm_diag_clear(&d);
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -482,6 +524,7 @@ Suite *engine_suite(void)
     tcase_add_test(t, cohort_costs_one);
     tcase_add_test(t, closure_lists_learned_facts);
     tcase_add_test(t, stolen_handover_names_the_order);
+    tcase_add_test(t, progress_reported);
     suite_add_tcase(s, t);
     return s;
 }

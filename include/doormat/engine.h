@@ -68,6 +68,11 @@ typedef struct dm_run_opts {
     int64_t at;
     int owners;              /* also list owner reaches and owner-only users */
     int steps;               /* compute the per-step summary */
+    /* Called now and then with the stage ("expand", "timeline", "closures",
+     * "counterfactual", "steps") and how far the whole run is (0..1); NULL:
+     * never.  The library prints nothing: a CLI may draw a bar. */
+    void (*progress)(void *ctx, const char *stage, double done);
+    void *progress_ctx;
 } dm_run_opts;
 
 /* Where the time of a run went (seconds, CLOCK_MONOTONIC) and how much work
