@@ -683,7 +683,8 @@ static void put_verification(const dm_run *r, const dm_verification *v,
                 dm_report_thousands(v->nonreaches_proven, b[1], sizeof b[1]),
                 plural(v->nonreaches_proven, "non-reach", "non-reaches"));
         if (v->reaches_direct > 0)
-            fprintf(out, "  (%s more %s no decryption: owned, or handed over in plaintext.)\n",
+            fprintf(out, "  (%s more %s no decryption: an owner's own item, or a compromised"
+                         " owner's, that no key opens.)\n",
                     dm_report_thousands(v->reaches_direct, b[0], sizeof b[0]),
                     plural(v->reaches_direct, "reach needed", "reaches needed"));
         if (v->sampled)
