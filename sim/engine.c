@@ -518,6 +518,33 @@ typedef struct scratch {
     uint64_t *masks;     /* distinct lawful masks */
 } scratch;
 
+/* A new entry at the end of ob's reaches (NULL when out of memory). */
+static dm_reach *new_reach(outbuf *ob)
+{
+    if (ob->n == ob->cap) {
+        size_t nc = ob->cap ? ob->cap * 2 : 16;
+        dm_reach *nr = dm_reallocarray(ob->r, nc, sizeof *nr);
+        if (!nr)
+            return NULL;
+        ob->r = nr;
+        ob->cap = nc;
+    }
+    return &ob->r[ob->n++];
+}
+
+/* An owner's reach of its own item: listed with --owners, no via. */
+static int owner_reach(outbuf *ob, uint32_t item)
+{
+    dm_reach *r = new_reach(ob);
+    if (!r)
+        return 0;
+    memset(r, 0, sizeof *r);
+    r->item = item;
+    r->cls = DM_CLASS_OWNER;
+    r->via_off = (uint32_t)ob->n_via;
+    return 1;
+}
+
 static int owns(const dm_world *w, uint32_t party, uint32_t item)
 {
     uint32_t u, j;
@@ -556,15 +583,8 @@ static dm_err record(sim *m, scratch *sc, outbuf *ob, dm_class cls, uint64_t nee
         if (cls == DM_CLASS_LAWFUL && (need & ~item_lawful(m, it)) != 0)
             continue;
         sc->cls[it] = (uint8_t)cls;
-        if (ob->n == ob->cap) {
-            size_t nc = ob->cap ? ob->cap * 2 : 16;
-            dm_reach *nr = dm_reallocarray(ob->r, nc, sizeof *nr);
-            if (!nr)
-                return DM_ERR_NOMEM;
-            ob->r = nr;
-            ob->cap = nc;
-        }
-        r = &ob->r[ob->n++];
+        if (!(r = new_reach(ob)))
+            return DM_ERR_NOMEM;
         r->item = it;
         r->cls = (uint8_t)cls;
         r->via_off = (uint32_t)ob->n_via;
@@ -617,20 +637,8 @@ static dm_err classify(sim *m, scratch *sc, uint32_t party, uint32_t bound, int 
         uint32_t it = c->learned[i];
         if (owns(w, party, it)) {
             if (owners) { /* owner reaches: listed, class owner, no via */
-                dm_reach *r;
-                if (ob->n == ob->cap) {
-                    size_t nc = ob->cap ? ob->cap * 2 : 16;
-                    dm_reach *nr = dm_reallocarray(ob->r, nc, sizeof *nr);
-                    if (!nr)
-                        return DM_ERR_NOMEM;
-                    ob->r = nr;
-                    ob->cap = nc;
-                }
-                r = &ob->r[ob->n++];
-                memset(r, 0, sizeof *r);
-                r->item = it;
-                r->cls = DM_CLASS_OWNER;
-                r->via_off = (uint32_t)ob->n_via;
+                if (!owner_reach(ob, it))
+                    return DM_ERR_NOMEM;
             }
             continue;
         }
@@ -643,20 +651,8 @@ static dm_err classify(sim *m, scratch *sc, uint32_t party, uint32_t bound, int 
         for (i = c->own_off[u]; i < c->own_off[u + 1]; i++) {
             uint32_t it = c->own[i];
             if (!dm_closure_knows(c, DM_FACT_ITEM, it)) {
-                dm_reach *r;
-                if (ob->n == ob->cap) {
-                    size_t nc = ob->cap ? ob->cap * 2 : 16;
-                    dm_reach *nr = dm_reallocarray(ob->r, nc, sizeof *nr);
-                    if (!nr)
-                        return DM_ERR_NOMEM;
-                    ob->r = nr;
-                    ob->cap = nc;
-                }
-                r = &ob->r[ob->n++];
-                memset(r, 0, sizeof *r);
-                r->item = it;
-                r->cls = DM_CLASS_OWNER;
-                r->via_off = (uint32_t)ob->n_via;
+                if (!owner_reach(ob, it))
+                    return DM_ERR_NOMEM;
             }
         }
     }
