@@ -1304,10 +1304,13 @@ int main(int argc, char **argv)
                      100.0 * s1, 100.0 * s2, f[k]->wall[0], f[k]->wall[1]);
             verdict(w, 1, lo >= TARGET_CRYPTO_LIB, fig);
             snprintf(w, sizeof w, "crypto %s >= 1.7x on 2 threads (%s)", what[k], specs[i].name);
-            snprintf(fig, sizeof fig, "%.2fx by cpu (%.2f s / %.2f s), %.2fx by wall",
+            snprintf(fig, sizeof fig, "%.2fx by cpu (%.2f s / %.2f s), %.2fx by wall%s",
                      crypto_speedup_cpu(f[k]), f[k]->cpu[0], f[k]->span[1],
-                     crypto_speedup_wall(f[k]));
-            verdict(w, 1, crypto_speedup_cpu(f[k]) >= TARGET_CRYPTO_SPEEDUP, fig);
+                     crypto_speedup_wall(f[k]),
+                     f[k]->cpu[0] < 0.1 ? "; under 0.1 s: too short to judge threads" : "");
+            /* Milliseconds of work are dominated by starting the threads:
+             * the speed-up is judged only on stages worth a thread. */
+            verdict(w, f[k]->cpu[0] >= 0.1, crypto_speedup_cpu(f[k]) >= TARGET_CRYPTO_SPEEDUP, fig);
         }
         printf("  info  crypto verify, first call in the process (%s): %.0f%% in libsodium, "
                "%.2f s\n", specs[i].name, 100.0 * res[i].c_ver_first_share,
