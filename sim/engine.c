@@ -567,8 +567,9 @@ static uint64_t item_lawful(const sim *m, uint32_t item)
     return x;
 }
 
-/* Record the items newly reached by the last closure with class `cls`
- * (those in `pick` if not NULL), with their via. */
+/* Record the not-yet-classified items the last closure reached as class
+ * `cls`, with their via; a lawful one must be lawful for every order in
+ * `need` (the stage's mask). */
 static dm_err record(sim *m, scratch *sc, outbuf *ob, dm_class cls, uint64_t need)
 {
     dm_closure *c = m->c;
@@ -601,7 +602,6 @@ static dm_err record(sim *m, scratch *sc, outbuf *ob, dm_class cls, uint64_t nee
                 if (om & ~m->lawful_mask[wi->owners[j]])
                     r->beyond_law = 1;
         }
-        /* keep the order mask for exposure: stash it in via? recomputed later */
     }
     return DM_OK;
 }
