@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "doormat/diag.h"
+#include "doormat/scenario.h"
 
 #ifndef DOORMAT_VERSION
 #define DOORMAT_VERSION "0.1.0"
@@ -36,6 +37,17 @@ void dm_cli_usage(FILE *f);
 
 /* Print "doormat: error: MESSAGE" and a hint to stderr; returns DM_EXIT_USAGE. */
 int dm_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Load FILE into *sc and print its diagnostics (warnings too) to stderr
+ * with the source line; a failure that left no diagnostic is printed as one.
+ * d is initialised here (the caller clears it); *text receives the source
+ * (dm_free).  Returns the loader's error. */
+dm_err dm_cli_load(const char *file, dm_scenario **sc, char **text, dm_diag *d, int colour);
+
+/* Draw a seed for a run given none, and print it to stderr so the run can
+ * be repeated ("doormat: seed N (pass --seed N to reproduce)"); on failure
+ * print the error.  Returns DM_OK or the error. */
+dm_err dm_cli_seed(uint64_t *seed, int colour);
 
 /* Map a library error to an exit code (DESIGN: 0, 1 runtime, 2 usage/scenario). */
 int dm_cli_exit_code(dm_err e);

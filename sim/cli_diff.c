@@ -109,22 +109,13 @@ typedef struct side {
 static dm_err load_run(side *s, const char *file, const diff_args *a, int colour)
 {
     dm_run_opts o;
-    size_t len = 0, n0, i;
+    size_t n0, i;
     dm_err err;
 
-    dm_diag_init(&s->d, file, NULL, 0);
+    err = dm_cli_load(file, &s->sc, &s->text, &s->d, colour);
     s->ready = 1;
-    err = dm_scenario_load_file(file, &s->sc, &s->text, &len, &s->d);
-    if (s->text != NULL && s->d.text == NULL) {
-        s->d.text = s->text;
-        s->d.len = len;
-    }
-    dm_cli_diag_print(stderr, &s->d, colour);
-    if (err != DM_OK) {
-        if (s->d.n_errors == 0)
-            dm_cli_diag_printf(stderr, colour, DM_SEV_ERROR, file, "%s", dm_err_str(err));
+    if (err != DM_OK)
         return err;
-    }
     memset(&o, 0, sizeof o);
     o.has_at = a->has_at;
     o.at = a->at;

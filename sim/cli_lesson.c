@@ -1,10 +1,8 @@
 /* cli_lesson.c - the lesson command: a scenario narrated step by step. */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -119,7 +117,7 @@ int dm_cli_lesson(int argc, char **argv)
     dm_crypto *crypto = NULL;
     dm_verification *v = NULL;
     char *text = NULL;
-    size_t len = 0, n0, i, n;
+    size_t n0, i, n;
     dm_diag d;
     dm_lesson_opts lo;
     int ecolour = dm_cli_diag_colour(stderr), rc, pause, diag_ready = 0, quit = 0;
@@ -129,19 +127,10 @@ int dm_cli_lesson(int argc, char **argv)
     if (rc != 0)
         return rc < 0 ? DM_EXIT_OK : rc;
 
-    dm_diag_init(&d, a.file, NULL, 0);
+    err = dm_cli_load(a.file, &sc, &text, &d, ecolour);
     diag_ready = 1;
-    err = dm_scenario_load_file(a.file, &sc, &text, &len, &d);
-    if (text != NULL && d.text == NULL) {
-        d.text = text;
-        d.len = len;
-    }
-    dm_cli_diag_print(stderr, &d, ecolour);
-    if (err != DM_OK) {
-        if (d.n_errors == 0)
-            dm_cli_diag_printf(stderr, ecolour, DM_SEV_ERROR, a.file, "%s", dm_err_str(err));
+    if (err != DM_OK)
         goto out;
-    }
     n0 = d.n;
     err = dm_lesson_new(sc, &l, &d);
     for (i = n0; i < d.n; i++)
@@ -150,16 +139,8 @@ int dm_cli_lesson(int argc, char **argv)
         dm_cli_diag_printf(stderr, ecolour, DM_SEV_ERROR, a.file, "%s", dm_err_str(err));
         goto out;
     }
-    if (!a.has_seed) {
-        if (getrandom(&a.seed, sizeof a.seed, 0) != (ssize_t)sizeof a.seed) {
-            dm_cli_diag_printf(stderr, ecolour, DM_SEV_ERROR, NULL,
-                               "cannot draw a random seed: %s", strerror(errno));
-            err = DM_ERR_CRYPTO;
-            goto out;
-        }
-        fprintf(stderr, "doormat: seed %" PRIu64 " (pass --seed %" PRIu64 " to reproduce)\n",
-                a.seed, a.seed);
-    }
+    if (!a.has_seed && (err = dm_cli_seed(&a.seed, ecolour)) != DM_OK)
+        goto out;
 
     memset(&lo, 0, sizeof lo);
     lo.color = dm_cli_diag_colour(stdout);

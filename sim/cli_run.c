@@ -317,9 +317,18 @@ static int parse_run(int argc, char **argv, run_args *a)
 /* A seed for a run given none: from the system's random source, through
  * libsodium (the crypto module owns randomness).  It is no secret (it is
  * printed so the run can be repeated). */
-static dm_err draw_seed(uint64_t *seed)
+dm_err dm_cli_seed(uint64_t *seed, int colour)
 {
-    return dm_crypto_random_seed(seed);
+    dm_err err = dm_crypto_random_seed(seed);
+
+    if (err != DM_OK) {
+        dm_cli_diag_printf(stderr, colour, DM_SEV_ERROR, NULL, "cannot draw a random seed: %s",
+                           dm_err_str(err));
+        return err;
+    }
+    fprintf(stderr, "doormat: seed %" PRIu64 " (pass --seed %" PRIu64 " to reproduce)\n", *seed,
+            *seed);
+    return DM_OK;
 }
 
 static size_t distinct_times(const dm_scenario *sc)
@@ -331,8 +340,7 @@ static size_t distinct_times(const dm_scenario *sc)
     return n;
 }
 
-/* Load FILE and print its diagnostics.  *text receives the source (dm_free). */
-static dm_err load(const char *file, dm_scenario **sc, char **text, dm_diag *d, int colour)
+dm_err dm_cli_load(const char *file, dm_scenario **sc, char **text, dm_diag *d, int colour)
 {
     size_t len = 0;
     dm_err err;
@@ -344,6 +352,8 @@ static dm_err load(const char *file, dm_scenario **sc, char **text, dm_diag *d, 
         d->len = len;
     }
     dm_cli_diag_print(stderr, d, colour);
+    if (err != DM_OK && d->n_errors == 0)
+        dm_cli_diag_printf(stderr, colour, DM_SEV_ERROR, file, "%s", dm_err_str(err));
     return err;
 }
 
@@ -370,7 +380,7 @@ int dm_cli_run(int argc, char **argv)
     if (rc != 0)
         return rc < 0 ? DM_EXIT_OK : rc;
 
-    err = load(a.file, &sc, &text, &d, ecolour);
+    err = dm_cli_load(a.file, &sc, &text, &d, ecolour);
     diag_ready = 1;
     if (err != DM_OK)
         goto out;
@@ -410,16 +420,8 @@ int dm_cli_run(int argc, char **argv)
                 goto out;
             }
         }
-        if (!a.has_seed) {
-            err = draw_seed(&a.seed);
-            if (err != DM_OK) {
-                dm_cli_diag_printf(stderr, ecolour, DM_SEV_ERROR, NULL,
-                                   "cannot draw a random seed: %s", dm_err_str(err));
-                goto out;
-            }
-            fprintf(stderr, "doormat: seed %" PRIu64 " (pass --seed %" PRIu64 " to reproduce)\n",
-                    a.seed, a.seed);
-        }
+        if (!a.has_seed && (err = dm_cli_seed(&a.seed, ecolour)) != DM_OK)
+            goto out;
     }
     if (!a.explain && a.verify != DM_VERIFY_OFF) {
         err = dm_crypto_instantiate(run->w, a.seed, a.threads, &crypto);
@@ -524,7 +526,7 @@ int dm_cli_check(int argc, char **argv)
     rc = parse_check(argc, argv, &file);
     if (rc != 0)
         return rc < 0 ? DM_EXIT_OK : rc;
-    err = load(file, &sc, &text, &d, dm_cli_diag_colour(stderr));
+    err = dm_cli_load(file, &sc, &text, &d, dm_cli_diag_colour(stderr));
     if (err == DM_OK) {
         printf("%s: ok (%zu %s, %" PRIu64 " %s, %zu %s)\n", file, sc->n_users,
                sc->n_users == 1 ? "user" : "users", sc->people,
@@ -535,9 +537,6 @@ int dm_cli_check(int argc, char **argv)
                                "writing to standard output: %s", strerror(errno));
             err = DM_ERR_IO;
         }
-    } else if (d.n_errors == 0) {
-        dm_cli_diag_printf(stderr, dm_cli_diag_colour(stderr), DM_SEV_ERROR, file, "%s",
-                           dm_err_str(err));
     }
     dm_scenario_free(sc);
     dm_diag_clear(&d);

@@ -1,10 +1,8 @@
 /* cli_trials.c - the trials command: Monte Carlo over the events' probabilities. */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -136,7 +134,6 @@ int dm_cli_trials(int argc, char **argv)
     dm_trials *t = NULL;
     dm_trials_opts to;
     char *text = NULL;
-    size_t len = 0;
     dm_diag d;
     int colour = dm_cli_diag_colour(stderr), rc, diag_ready = 0;
     dm_err err = DM_OK;
@@ -144,29 +141,12 @@ int dm_cli_trials(int argc, char **argv)
     rc = parse(argc, argv, &a);
     if (rc != 0)
         return rc < 0 ? DM_EXIT_OK : rc;
-    dm_diag_init(&d, a.file, NULL, 0);
+    err = dm_cli_load(a.file, &sc, &text, &d, colour);
     diag_ready = 1;
-    err = dm_scenario_load_file(a.file, &sc, &text, &len, &d);
-    if (text != NULL && d.text == NULL) {
-        d.text = text;
-        d.len = len;
-    }
-    dm_cli_diag_print(stderr, &d, colour);
-    if (err != DM_OK) {
-        if (d.n_errors == 0)
-            dm_cli_diag_printf(stderr, colour, DM_SEV_ERROR, a.file, "%s", dm_err_str(err));
+    if (err != DM_OK)
         goto out;
-    }
-    if (!a.has_seed) {
-        if (getrandom(&a.seed, sizeof a.seed, 0) != (ssize_t)sizeof a.seed) {
-            dm_cli_diag_printf(stderr, colour, DM_SEV_ERROR, NULL,
-                               "cannot draw a random seed: %s", strerror(errno));
-            err = DM_ERR_CRYPTO;
-            goto out;
-        }
-        fprintf(stderr, "doormat: seed %" PRIu64 " (pass --seed %" PRIu64 " to reproduce)\n",
-                a.seed, a.seed);
-    }
+    if (!a.has_seed && (err = dm_cli_seed(&a.seed, colour)) != DM_OK)
+        goto out;
     memset(&to, 0, sizeof to);
     to.n = a.n;
     to.seed = a.seed;
