@@ -8,6 +8,7 @@
 #include "doormat/dot.h"
 #include "doormat/engine.h"
 #include "doormat/scenario.h"
+#include "fixture.h"
 
 /* A UK user escrowed by a UK-only backdoor, a US cohort that is not, and an
  * attacker who steals the escrow key and breaches the cloud. */
@@ -28,28 +29,13 @@ static const char tiny_json[] =
     "             {\"at\": 3, \"do\": \"breach\", \"id\": \"hack\", \"by\": \"mallory\",\n"
     "              \"store\": \"cloud\"}]}\n";
 
-typedef struct fx {
-    dm_scenario *s;
-    dm_run *r;
-    dm_diag d;
-} fx;
-
 static void fx_load(fx *f, const char *json, int has_at, int64_t at)
 {
     dm_run_opts o = {0};
 
     o.has_at = has_at;
     o.at = at;
-    dm_diag_init(&f->d, "t.json", json, strlen(json));
-    ck_assert_int_eq(dm_scenario_load(json, strlen(json), "t.json", &f->s, &f->d), DM_OK);
-    ck_assert_int_eq(dm_run_scenario(f->s, &o, &f->r, &f->d), DM_OK);
-}
-
-static void fx_free(fx *f)
-{
-    dm_run_free(f->r);
-    dm_scenario_free(f->s);
-    dm_diag_clear(&f->d);
+    fx_run_opts(f, "t.json", json, &o);
 }
 
 /* The DOT text (free()). */

@@ -6,60 +6,15 @@
 #include "doormat/alloc.h"
 #include "doormat/engine.h"
 #include "doormat/scenario.h"
-
-typedef struct fx {
-    dm_scenario *s;
-    dm_run *r;
-    dm_diag d;
-} fx;
+#include "fixture.h"
 
 static void fx_load(fx *f, const char *json, int has_at, int64_t at)
 {
     dm_run_opts o = {0};
-    dm_err e;
-    dm_diag_init(&f->d, "test.json", json, strlen(json));
-    e = dm_scenario_load(json, strlen(json), "test.json", &f->s, &f->d);
-    if (e != DM_OK) {
-        size_t i;
-        for (i = 0; i < f->d.n; i++)
-            fprintf(stderr, "%u:%u: %s: %s\n", f->d.entries[i].line, f->d.entries[i].col,
-                    f->d.entries[i].path ? f->d.entries[i].path : "", f->d.entries[i].message);
-    }
-    ck_assert_int_eq(e, DM_OK);
     o.has_at = has_at;
     o.at = at;
     o.steps = 1;
-    ck_assert_int_eq(dm_run_scenario(f->s, &o, &f->r, &f->d), DM_OK);
-}
-
-static void fx_free(fx *f)
-{
-    dm_run_free(f->r);
-    dm_scenario_free(f->s);
-    dm_diag_clear(&f->d);
-}
-
-static uint32_t party_of(const dm_run *r, const char *id)
-{
-    uint32_t p;
-    for (p = 0; p < r->w->n_parties; p++)
-        if (strcmp(dm_world_party_id(r->w, p), id) == 0)
-            return p;
-    ck_abort_msg("no party %s", id);
-    return 0;
-}
-
-/* Class name of actor's reach of item, or "none". */
-static const char *cls(const dm_run *r, const char *actor, const char *item)
-{
-    const dm_actor_result *a = dm_run_actor(r, party_of(r, actor));
-    size_t i;
-    if (!a)
-        return "none";
-    for (i = 0; i < a->n_reaches; i++)
-        if (strcmp(r->w->items[a->reaches[i].item].name, item) == 0)
-            return dm_class_name((dm_class)a->reaches[i].cls);
-    return "none";
+    fx_run_opts(f, "test.json", json, &o);
 }
 
 static size_t n_reach(const dm_run *r, const char *actor)

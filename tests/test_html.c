@@ -9,6 +9,7 @@
 #include "doormat/engine.h"
 #include "doormat/html.h"
 #include "doormat/scenario.h"
+#include "fixture.h"
 
 /* alice (UK) escrowed by a UK-only backdoor, a US cohort of 5 that is not,
  * an attacker who steals the key and breaches the cloud; a title and a
@@ -31,26 +32,11 @@ static const char tiny_json[] =
     "             {\"at\": 3, \"do\": \"breach\", \"id\": \"hack\", \"by\": \"mallory\",\n"
     "              \"store\": \"cloud\"}]}\n";
 
-typedef struct fx {
-    dm_scenario *s;
-    dm_run *r;
-    dm_diag d;
-} fx;
-
 static void fx_load(fx *f, const char *json)
 {
     dm_run_opts o = {0};
 
-    dm_diag_init(&f->d, "t.json", json, strlen(json));
-    ck_assert_int_eq(dm_scenario_load(json, strlen(json), "t.json", &f->s, &f->d), DM_OK);
-    ck_assert_int_eq(dm_run_scenario(f->s, &o, &f->r, &f->d), DM_OK);
-}
-
-static void fx_free(fx *f)
-{
-    dm_run_free(f->r);
-    dm_scenario_free(f->s);
-    dm_diag_clear(&f->d);
+    fx_run_opts(f, "t.json", json, &o);
 }
 
 /* The page (free()). */

@@ -9,54 +9,14 @@
 #include "doormat/engine.h"
 #include "doormat/report.h"
 #include "doormat/scenario.h"
-
-typedef struct fx {
-    dm_scenario *s;
-    dm_run *r;
-    dm_diag d;
-} fx;
+#include "fixture.h"
 
 static void fx_run(fx *f, const char *json, int owners)
 {
     dm_run_opts o = {0};
-    dm_err e;
-
-    dm_diag_init(&f->d, "regress.json", json, strlen(json));
-    e = dm_scenario_load(json, strlen(json), "regress.json", &f->s, &f->d);
-    if (e != DM_OK && f->d.n > 0)
-        fprintf(stderr, "%u:%u: %s\n", f->d.entries[0].line, f->d.entries[0].col,
-                f->d.entries[0].message);
-    ck_assert_int_eq(e, DM_OK);
     o.owners = owners;
     o.steps = 1;
-    ck_assert_int_eq(dm_run_scenario(f->s, &o, &f->r, &f->d), DM_OK);
-}
-
-static void fx_free(fx *f)
-{
-    dm_run_free(f->r);
-    dm_scenario_free(f->s);
-    dm_diag_clear(&f->d);
-}
-
-static uint32_t party_of(const dm_run *r, const char *id)
-{
-    uint32_t p;
-    for (p = 0; p < r->w->n_parties; p++)
-        if (strcmp(dm_world_party_id(r->w, p), id) == 0)
-            return p;
-    ck_abort_msg("no party %s", id);
-    return 0;
-}
-
-static const char *cls(const dm_run *r, const char *actor, const char *item)
-{
-    const dm_actor_result *a = dm_run_actor(r, party_of(r, actor));
-    size_t i;
-    for (i = 0; a && i < a->n_reaches; i++)
-        if (strcmp(r->w->items[a->reaches[i].item].name, item) == 0)
-            return dm_class_name((dm_class)a->reaches[i].cls);
-    return "none";
+    fx_run_opts(f, "regress.json", json, &o);
 }
 
 /* Instantiate and verify a run: no mismatch. */

@@ -10,6 +10,7 @@
 #include "doormat/explain.h"
 #include "doormat/report.h"
 #include "doormat/scenario.h"
+#include "fixture.h"
 
 /* A provider-protected UK user with three items, an e2ee US user, a UK order
  * (lawful), and a title full of characters JSON must escape. */
@@ -25,26 +26,11 @@ static const char small_json[] =
     "            {\"id\": \"mallory\", \"kind\": \"attacker\"}],\n"
     " \"events\": [{\"at\": 1, \"do\": \"order\", \"by\": \"uk-gov\", \"provider\": \"cloud\"}]}\n";
 
-typedef struct fx {
-    dm_scenario *s;
-    dm_run *r;
-    dm_diag d;
-} fx;
-
 static void fx_load(fx *f, const char *json)
 {
     dm_run_opts o = {0};
 
-    dm_diag_init(&f->d, "t.json", json, strlen(json));
-    ck_assert_int_eq(dm_scenario_load(json, strlen(json), "t.json", &f->s, &f->d), DM_OK);
-    ck_assert_int_eq(dm_run_scenario(f->s, &o, &f->r, &f->d), DM_OK);
-}
-
-static void fx_free(fx *f)
-{
-    dm_run_free(f->r);
-    dm_scenario_free(f->s);
-    dm_diag_clear(&f->d);
+    fx_run_opts(f, "t.json", json, &o);
 }
 
 /* Render into a string (free()). */
