@@ -1,6 +1,8 @@
 /* report_util.c - helpers shared by the report, explain and CLI modules. */
 #include "report_util.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "doormat/alloc.h"
@@ -112,62 +114,17 @@ void dm_report_put_safe(FILE *out, const char *s)
 
 const char *dm_report_via_parts(const dm_run *r, uint32_t via, char sfx[DM_REPORT_SFX])
 {
-    const dm_scenario *s = r->sc;
-    const char *base = "";
-    dm_keyref ref;
-    uint32_t e, n = 0;
-    size_t k;
-    char d[12];
+    uint32_t e;
 
-    sfx[0] = '\0';
-    if (via & DM_VIA_EVENT) {
-        e = via & ~DM_VIA_EVENT;
-        if (e < s->n_events)
-            return s->events[e].id;
-        base = "event#";
-        n = e;
-        k = 0;
-        goto digits;
+    if (!(via & DM_VIA_EVENT))
+        return dm_world_key_parts(r->w, via, sfx);
+    e = via & ~DM_VIA_EVENT;
+    if (e < r->sc->n_events) {
+        sfx[0] = '\0';
+        return r->sc->events[e].id;
     }
-    /* The names of dm_world_key_name (world.c), piece by piece: a change
-     * there must be made here too (a new key kind is caught by -Wswitch;
-     * tests/test_report checks the two agree on every key of a world). */
-    ref = r->w->keys[via].ref;
-    switch (ref.kind) {
-    case DM_KEYREF_DECLARED:
-        return s->keys[ref.idx].id;
-    case DM_KEYREF_DK:
-        memcpy(sfx, ".dk", 4);
-        return s->users[ref.idx].id;
-    case DM_KEYREF_DEV:
-        memcpy(sfx, ".dev", 4);
-        base = s->users[ref.idx].id;
-        n = ref.sub;
-        k = 4;
-        goto digits;
-    case DM_KEYREF_GK:
-        memcpy(sfx, ".gk", 4);
-        return s->groups[ref.idx].id;
-    case DM_KEYREF_HSM:
-        memcpy(sfx, ".hsm", 5);
-        return s->providers[ref.idx].id;
-    case DM_KEYREF_GHOST:
-        memcpy(sfx, ".ghost", 7);
-        return s->actors[ref.idx].id;
-    }
-    return base;
-digits:
-    {
-        size_t nd = 0;
-        do {
-            d[nd++] = (char)('0' + n % 10);
-            n /= 10;
-        } while (n > 0);
-        while (nd > 0)
-            sfx[k++] = d[--nd];
-        sfx[k] = '\0';
-    }
-    return base;
+    snprintf(sfx, DM_REPORT_SFX, "%" PRIu32, e); /* never for a run's own via */
+    return "event#";
 }
 
 const char *dm_report_via_name(const dm_run *r, uint32_t via, char *buf, size_t len)

@@ -38,7 +38,7 @@ const char *dm_report_via_name(const dm_run *r, uint32_t via, char *buf, size_t 
 /* The same name in two pieces, the returned base ("alice", "escrow", an
  * event id) then sfx ("", ".dk", ".dev2", ...: ASCII), with no formatting:
  * a JSON report of 10^6 users names some 10^7 of them. */
-#define DM_REPORT_SFX 24
+#define DM_REPORT_SFX DM_WORLD_KEY_SFX
 const char *dm_report_via_parts(const dm_run *r, uint32_t via, char sfx[DM_REPORT_SFX]);
 
 struct dm_verification;

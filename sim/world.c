@@ -110,30 +110,51 @@ uint32_t dm_world_key(const dm_world *w, dm_keyref r)
     return UINT32_MAX;
 }
 
-const char *dm_world_key_name(const dm_world *w, uint32_t key, char *buf, size_t len)
+const char *dm_world_key_parts(const dm_world *w, uint32_t key, char sfx[DM_WORLD_KEY_SFX])
 {
     const dm_scenario *s = w->sc;
     dm_keyref r = w->keys[key].ref;
+    sfx[0] = '\0';
     switch (r.kind) {
     case DM_KEYREF_DECLARED:
-        snprintf(buf, len, "%s", s->keys[r.idx].id);
-        break;
+        return s->keys[r.idx].id;
     case DM_KEYREF_DK:
-        snprintf(buf, len, "%s.dk", s->users[r.idx].id);
-        break;
-    case DM_KEYREF_DEV:
-        snprintf(buf, len, "%s.dev%u", s->users[r.idx].id, r.sub);
-        break;
-    case DM_KEYREF_GK:
-        snprintf(buf, len, "%s.gk", s->groups[r.idx].id);
-        break;
-    case DM_KEYREF_HSM:
-        snprintf(buf, len, "%s.hsm", s->providers[r.idx].id);
-        break;
-    case DM_KEYREF_GHOST:
-        snprintf(buf, len, "%s.ghost", s->actors[r.idx].id);
-        break;
+        memcpy(sfx, ".dk", 4);
+        return s->users[r.idx].id;
+    case DM_KEYREF_DEV: {
+        /* ".dev" and the device number, without printf: reports name
+         * millions of keys. */
+        char d[12];
+        size_t nd = 0, k = 4;
+        uint32_t n = r.sub;
+        memcpy(sfx, ".dev", 4);
+        do {
+            d[nd++] = (char)('0' + n % 10);
+            n /= 10;
+        } while (n > 0);
+        while (nd > 0)
+            sfx[k++] = d[--nd];
+        sfx[k] = '\0';
+        return s->users[r.idx].id;
     }
+    case DM_KEYREF_GK:
+        memcpy(sfx, ".gk", 4);
+        return s->groups[r.idx].id;
+    case DM_KEYREF_HSM:
+        memcpy(sfx, ".hsm", 5);
+        return s->providers[r.idx].id;
+    case DM_KEYREF_GHOST:
+        memcpy(sfx, ".ghost", 7);
+        return s->actors[r.idx].id;
+    }
+    return "";
+}
+
+const char *dm_world_key_name(const dm_world *w, uint32_t key, char *buf, size_t len)
+{
+    char sfx[DM_WORLD_KEY_SFX];
+    const char *base = dm_world_key_parts(w, key, sfx);
+    snprintf(buf, len, "%s%s", base, sfx);
     return buf;
 }
 

@@ -172,6 +172,12 @@ const char *dm_world_party_id(const dm_world *w, uint32_t party);
 dm_actor_kind dm_world_party_kind(const dm_world *w, uint32_t party);
 uint32_t dm_world_key(const dm_world *w, dm_keyref r);
 
+/* A key's name in two pieces, without formatting: returns the id it is
+ * built on (borrowed from the scenario) and writes the suffix (".dk",
+ * ".dev2", "" for a declared key) into sfx.  dm_world_key_name joins them. */
+#define DM_WORLD_KEY_SFX 24
+const char *dm_world_key_parts(const dm_world *w, uint32_t key, char sfx[DM_WORLD_KEY_SFX]);
+
 /* Names as DESIGN.md spells them ("alice.dev1", "cloud", "alice/photos").
  * Written into buf (always NUL-terminated); returns buf. */
 const char *dm_world_key_name(const dm_world *w, uint32_t key, char *buf, size_t len);
