@@ -709,10 +709,10 @@ done:
 }
 
 /* Per user: exposed / beyond the law (bits 0 and 1). */
-static void mark_exposure(const sim *m, const outbuf *ob, size_t from, uint8_t *flags)
+static void mark_exposure(const sim *m, const outbuf *ob, uint8_t *flags)
 {
     size_t i;
-    for (i = from; i < ob->n; i++) {
+    for (i = 0; i < ob->n; i++) {
         const dm_reach *r = &ob->r[i];
         const dm_witem *wi = &m->w->items[r->item];
         uint64_t om = 0;
@@ -772,23 +772,21 @@ static dm_err evaluate(sim *m, uint32_t bound, int owners, dm_run *res, dm_expos
     m->c->t_run = 0;
     tell(pg, 0);
     for (p = 0; p < w->n_parties; p++) {
-        size_t n_foreign = 0, from = ob.n;
+        size_t n_foreign = 0;
+        int is_user = p >= w->n_providers + w->n_actors;
         if ((p & 0xffff) == 0xffff)
             tell(pg, (double)p / (double)w->n_parties);
-        int is_user = p >= w->n_providers + w->n_actors;
         ob.n = ob.n_via = 0;
-        from = 0;
         if ((e = classify(m, &sc, (uint32_t)p, bound, owners, &ob, &n_foreign)) != DM_OK)
             goto out;
-        mark_exposure(m, &ob, from, flags);
+        mark_exposure(m, &ob, flags);
         if (!res)
             continue;
-        if (is_user && n_foreign == 0 && !owners) {
+        if (is_user && n_foreign == 0) {
             res->owner_only_users += s->users[p - w->n_providers - w->n_actors].count;
-            continue;
+            if (!owners) /* listed only with --owners */
+                continue;
         }
-        if (is_user && n_foreign == 0)
-            res->owner_only_users += s->users[p - w->n_providers - w->n_actors].count;
         if (res->n_actors == cap_actors) {
             size_t nc = cap_actors ? cap_actors * 2 : 16;
             dm_actor_result *na = dm_reallocarray(res->actors, nc, sizeof *na);
