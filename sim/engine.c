@@ -99,21 +99,6 @@ static void sim_free(sim *m)
     dm_free(m->wrapped.slot);
 }
 
-static int in_scope(const dm_scenario *s, const dm_scope *sc, uint32_t u, uint32_t region)
-{
-    size_t i;
-    (void)s;
-    if (sc->all)
-        return 1;
-    for (i = 0; i < sc->n_regions; i++)
-        if (sc->regions[i] == region)
-            return 1;
-    for (i = 0; i < sc->n_users; i++)
-        if (sc->users[i] == u)
-            return 1;
-    return 0;
-}
-
 /* Wrap `key` under `under` in `store`, once. */
 static dm_err wrap_once(sim *m, uint32_t key, uint32_t under, dm_origin origin, uint32_t ev,
                         uint32_t seq, uint32_t store)
@@ -156,7 +141,7 @@ static dm_err apply_active(sim *m, uint32_t u, uint32_t seq)
         const dm_event *ev = &s->events[m->active[i]];
         if (ev->provider != us->provider)
             continue;
-        if (ev->kind == DM_EVENT_BACKDOOR && in_scope(s, &ev->scope, u, m->region[u])) {
+        if (ev->kind == DM_EVENT_BACKDOOR && dm_scope_holds(&ev->scope, u, m->region[u])) {
             if ((e = wrap_user_keys(m, u, dm_world_key(m->w, ev->key), DM_ORIGIN_BACKDOOR,
                                     m->active[i], seq)) != DM_OK)
                 return e;
@@ -242,7 +227,7 @@ static dm_err play_order(sim *m, uint32_t ei)
     dm_err e = DM_ERR_NOMEM;
     store = dm_world_party_store(w, auth);
     for (i = 0; i < s->n_users; i++)
-        if (in_scope(s, &ev->scope, (uint32_t)i, m->region[i])) {
+        if (dm_scope_holds(&ev->scope, (uint32_t)i, m->region[i])) {
             m->scope_mask[i] |= (uint64_t)1 << rank;
             if (m->region[i] == aregion)
                 m->lawful_mask[i] |= (uint64_t)1 << rank;
@@ -422,7 +407,7 @@ static dm_err sim_play(sim *m, uint32_t bound)
                 if (s->users[i].provider != ev->provider)
                     continue;
                 if (ev->kind == DM_EVENT_BACKDOOR) {
-                    if (in_scope(s, &ev->scope, (uint32_t)i, m->region[i]))
+                    if (dm_scope_holds(&ev->scope, (uint32_t)i, m->region[i]))
                         e = wrap_user_keys(m, (uint32_t)i, dm_world_key(m->w, ev->key),
                                            DM_ORIGIN_BACKDOOR, ei, seq);
                 } else if (m->region[i] == ev->region && m->prot[i] == DM_PROTECTION_E2EE) {

@@ -66,20 +66,9 @@ dm_id dm_report_region_of(const dm_scenario *sc, uint32_t user, uint32_t bound)
 int dm_report_scope_holds(const dm_scenario *sc, const dm_event *ev, uint32_t user,
                           dm_id region)
 {
-    const dm_scope *s = &ev->scope;
-    size_t i;
-
     if (ev->kind == DM_EVENT_GHOST)
         return region != DM_NONE && region == dm_scenario_principal_region(sc, ev->by);
-    if (s->all)
-        return 1;
-    for (i = 0; i < s->n_regions; i++)
-        if (s->regions[i] == region)
-            return 1;
-    for (i = 0; i < s->n_users; i++)
-        if (s->users[i] == user)
-            return 1;
-    return 0;
+    return dm_scope_holds(&ev->scope, user, region);
 }
 
 size_t dm_report_width(const char *s)

@@ -119,6 +119,20 @@ const char *dm_actor_kind_name(dm_actor_kind k)
     return "unknown";
 }
 
+int dm_scope_holds(const dm_scope *sc, dm_id user, dm_id region)
+{
+    size_t i;
+    if (sc->all)
+        return 1;
+    for (i = 0; i < sc->n_regions; i++)
+        if (sc->regions[i] == region)
+            return 1;
+    for (i = 0; i < sc->n_users; i++)
+        if (sc->users[i] == user)
+            return 1;
+    return 0;
+}
+
 const char *dm_event_kind_name(dm_event_kind k)
 {
     switch (k) {

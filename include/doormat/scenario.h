@@ -236,5 +236,8 @@ const char *dm_scenario_principal_id(const dm_scenario *s, dm_principal p);
 dm_id dm_scenario_principal_region(const dm_scenario *s, dm_principal p); /* DM_NONE if none */
 const char *dm_actor_kind_name(dm_actor_kind k);
 const char *dm_event_kind_name(dm_event_kind k);
+/* Whether scope `sc` holds user `user` while it is in region `region`:
+ * "all", the user's region listed, or the user named. */
+int dm_scope_holds(const dm_scope *sc, dm_id user, dm_id region);
 
 #endif
