@@ -954,6 +954,13 @@ dm_err dm_run_scenario(const dm_scenario *s, const dm_run_opts *opts, dm_run **o
     pg.lo = pg.hi = 1;
     tell(&pg, 0);
     r->stats.t_timeline = m.t_timeline + cf.t_timeline;
+    e = DM_ERR_NOMEM;
+    if (!(r->people = dm_calloc(s->n_regions ? s->n_regions : 1, sizeof *r->people)))
+        goto out;
+    for (i = 0; i < s->n_users; i++)
+        r->people[m.region[i]] += s->users[i].count;
+    r->region = m.region; /* the timeline's regions, after the reported step */
+    m.region = NULL;
     r->w = m.w;
     m.w = NULL;
     r->cf_w = cf.w;
@@ -986,6 +993,8 @@ void dm_run_free(dm_run *r)
     dm_free(r->without.by_region);
     dm_free(r->refused);
     dm_free(r->steps);
+    dm_free(r->region);
+    dm_free(r->people);
     dm_world_free(r->w);
     dm_world_free(r->cf_w);
     dm_scenario_free(r->cf_sc);

@@ -79,7 +79,7 @@ typedef struct graph {
     uint32_t actor;
     int collapsed;
     size_t full_nodes, max_nodes;
-    dm_id *region;          /* per user, at r->bound */
+    const dm_id *region;    /* per user, at r->bound (the run's) */
     uint32_t *holder;       /* per key: the party holding it whole, NONE or MULTI */
     uint32_t *key_node, *item_node, *store_node;
     node *nodes;
@@ -906,11 +906,7 @@ dm_err dm_dot_write(const dm_run *r, const dm_dot_opts *opts, FILE *out)
     g.max_nodes = opts && opts->max_nodes ? opts->max_nodes : DM_DOT_MAX_NODES;
     g.full_nodes = g.w->n_keys + g.w->n_items + g.w->n_stores;
     g.collapsed = g.full_nodes > g.max_nodes;
-    g.region = dm_report_regions_at(g.sc, r->bound);
-    if (g.region == NULL) {
-        e = DM_ERR_NOMEM;
-        goto out;
-    }
+    g.region = r->region;
     if ((e = find_holders(&g)) != DM_OK || (e = make_nodes(&g)) != DM_OK ||
         (e = make_edges(&g)) != DM_OK)
         goto out;
@@ -925,7 +921,6 @@ dm_err dm_dot_write(const dm_run *r, const dm_dot_opts *opts, FILE *out)
     e = ferror(out) ? DM_ERR_IO : DM_OK;
 out:
     dm_free(order);
-    dm_free(g.region);
     dm_free(g.holder);
     dm_free(g.key_node);
     dm_free(g.item_node);

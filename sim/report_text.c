@@ -271,23 +271,13 @@ static void put_header(const dm_run *r, const dm_report_opts *o, FILE *out)
 static dm_err put_headline(const dm_run *r, const dm_report_opts *o, FILE *out)
 {
     const dm_scenario *sc = r->sc;
-    dm_id *reg = NULL;
-    uint64_t *people = NULL;
+    const uint64_t *people = r->people;
     char b[5][32];
     table t;
     size_t i, n_backdoors = 0;
     dm_err err = DM_OK;
 
     table_init(&t, 6);
-    reg = dm_report_regions_at(sc, r->bound);
-    people = dm_calloc(sc->n_regions + 1, sizeof *people);
-    if (reg == NULL || people == NULL) {
-        err = DM_ERR_NOMEM;
-        goto out;
-    }
-    for (i = 0; i < sc->n_users; i++)
-        if (reg[i] != DM_NONE && reg[i] < sc->n_regions)
-            people[reg[i]] += sc->users[i].count;
 
     n_backdoors = count_backdoors(sc);
     heading(out, o->color, "HEADLINE");
@@ -350,8 +340,6 @@ static dm_err put_headline(const dm_run *r, const dm_report_opts *o, FILE *out)
     table_print(&t, out, "  ", o->color);
 out:
     table_free(&t);
-    dm_free(people);
-    dm_free(reg);
     return err;
 }
 
@@ -437,7 +425,6 @@ static dm_err put_by_region(const dm_run *r, const dm_report_opts *o, FILE *out)
     uint64_t *people = NULL;
     uint8_t *classes = NULL, *seen = NULL;
     uint32_t *touched = NULL;
-    dm_id *region = NULL;
     char b[32], cls[96];
     table t;
     dm_err err = DM_ERR_NOMEM;
@@ -452,8 +439,7 @@ static dm_err put_by_region(const dm_run *r, const dm_report_opts *o, FILE *out)
     classes = dm_calloc(nr * (r->n_actors ? r->n_actors : 1), 1);
     seen = dm_calloc(sc->n_users ? sc->n_users : 1, 1);
     touched = dm_malloc((sc->n_users ? sc->n_users : 1) * sizeof *touched);
-    region = dm_report_regions_at(sc, r->bound);
-    if (!people || !classes || !seen || !touched || !region)
+    if (!people || !classes || !seen || !touched)
         goto out;
     for (i = 0; i < r->n_actors; i++) {
         const dm_actor_result *a = &r->actors[i];
@@ -465,7 +451,7 @@ static dm_err put_by_region(const dm_run *r, const dm_report_opts *o, FILE *out)
                 continue;
             for (k = 0; k < it->n_owners; k++) {
                 uint32_t u = it->owners[k];
-                size_t cell = (size_t)region[u] * r->n_actors + i;
+                size_t cell = (size_t)r->region[u] * r->n_actors + i;
                 classes[cell] |= (uint8_t)(1u << re->cls);
                 if (!seen[u]) {
                     seen[u] = 1;
@@ -514,7 +500,6 @@ out:
     dm_free(classes);
     dm_free(seen);
     dm_free(touched);
-    dm_free(region);
     return err;
 }
 

@@ -29,24 +29,6 @@ const char *dm_report_thousands(uint64_t n, char *buf, size_t len)
     return buf;
 }
 
-dm_id *dm_report_regions_at(const dm_scenario *sc, uint32_t bound)
-{
-    dm_id *reg;
-    size_t i;
-
-    reg = dm_calloc(sc->n_users ? sc->n_users : 1, sizeof *reg);
-    if (reg == NULL)
-        return NULL;
-    for (i = 0; i < sc->n_users; i++)
-        reg[i] = sc->users[i].region;
-    for (i = 0; i < bound && i < sc->n_events; i++) {
-        const dm_event *ev = &sc->events[i];
-        if (ev->kind == DM_EVENT_TRAVEL && ev->user < sc->n_users)
-            reg[ev->user] = ev->region;
-    }
-    return reg;
-}
-
 dm_id dm_report_region_of(const dm_scenario *sc, uint32_t user, uint32_t bound)
 {
     dm_id region;

@@ -9,10 +9,6 @@
 #include "doormat/engine.h"
 #include "doormat/scenario.h"
 
-/* Each user's region after the first `bound` events (travel replayed).
- * Returns a new array of sc->n_users entries (dm_free), or NULL on OOM. */
-dm_id *dm_report_regions_at(const dm_scenario *sc, uint32_t bound);
-
 /* The region of one user after the first `bound` events. */
 dm_id dm_report_region_of(const dm_scenario *sc, uint32_t user, uint32_t bound);
 

@@ -101,6 +101,8 @@ typedef struct dm_run {
     size_t n_actors;
     uint64_t owner_only_users;   /* people whose user reaches only its own items */
     dm_exposure with, without;
+    dm_id *region;           /* per user: its region after the reported step (travel applied) */
+    uint64_t *people;        /* per region: people there after the reported step */
     uint8_t *refused;        /* per scenario event: 1 if an order/ghost was refused for want of jurisdiction */
     dm_step *steps;
     size_t n_steps;
