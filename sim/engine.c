@@ -1009,3 +1009,20 @@ const dm_actor_result *dm_run_actor(const dm_run *r, uint32_t party)
             return &r->actors[i];
     return NULL;
 }
+
+const dm_reach *dm_run_reach(const dm_actor_result *a, uint32_t item)
+{
+    size_t lo = 0, hi;
+
+    if (a == NULL)
+        return NULL;
+    hi = a->n_reaches;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a->reaches[mid].item < item)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < a->n_reaches && a->reaches[lo].item == item ? &a->reaches[lo] : NULL;
+}

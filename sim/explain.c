@@ -762,23 +762,6 @@ static void say_missing(ctx *x, uint32_t item)
 
 /* ---- entry points ---- */
 
-static const dm_reach *find_reach(const dm_actor_result *a, uint32_t item)
-{
-    size_t lo = 0, hi;
-
-    if (a == NULL)
-        return NULL;
-    hi = a->n_reaches;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (a->reaches[mid].item < item)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < a->n_reaches && a->reaches[lo].item == item ? &a->reaches[lo] : NULL;
-}
-
 /* Compute the closure the reach's class was found in, so the chain told is
  * a best path (a lawful reach is not told through a theft).  Falls back to
  * the unrestricted closure. */
@@ -841,7 +824,7 @@ dm_err dm_explain(const dm_run *r, uint32_t party, uint32_t item, FILE *out)
 {
     const dm_world *w = r->w;
     const dm_actor_result *a = dm_run_actor(r, party);
-    const dm_reach *re = find_reach(a, item);
+    const dm_reach *re = dm_run_reach(a, item);
     ctx x;
     char when[64];
     dm_err err;

@@ -352,23 +352,6 @@ static void via_text(const dm_run *r, const dm_actor_result *a, const dm_reach *
     }
 }
 
-static const dm_reach *find_reach(const dm_actor_result *a, uint32_t item)
-{
-    size_t lo = 0, hi;
-
-    if (a == NULL)
-        return NULL;
-    hi = a->n_reaches;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (a->reaches[mid].item < item)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < a->n_reaches && a->reaches[lo].item == item ? &a->reaches[lo] : NULL;
-}
-
 /* Write one actor's changes since `prev` (NULL: everything it reaches).
  * Returns 1 when something was written. */
 static int put_actor_changes(const dm_run *cur, const dm_run *prev, const dm_actor_result *a,
@@ -379,7 +362,7 @@ static int put_actor_changes(const dm_run *cur, const dm_run *prev, const dm_act
     char cls[64], via[1024];
 
     for (i = 0; i < a->n_reaches; i++) {
-        const dm_reach *re = &a->reaches[i], *old = find_reach(pa, re->item);
+        const dm_reach *re = &a->reaches[i], *old = dm_run_reach(pa, re->item);
         if (old && old->cls == re->cls)
             continue;
         buf[n].now = re;

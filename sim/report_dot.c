@@ -571,17 +571,10 @@ static dm_err highlight(graph *g)
         note_store(g, dm_closure_why(c, DM_FACT_ITEM, (uint32_t)i), read, read_ev);
         if (owns(g, (uint32_t)i))
             cls = DM_CLASS_OWNER;
-        if (ar != NULL) {
-            size_t lo = 0, hi = ar->n_reaches;
-            while (lo < hi) {       /* reaches are sorted by item id */
-                size_t mid = lo + (hi - lo) / 2;
-                if (ar->reaches[mid].item < i)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            if (lo < ar->n_reaches && ar->reaches[lo].item == i)
-                cls = ar->reaches[lo].cls;
+        {
+            const dm_reach *re = dm_run_reach(ar, (uint32_t)i);
+            if (re != NULL)
+                cls = re->cls;
         }
         n->known++;
         if (cls > n->cls)

@@ -174,6 +174,21 @@ START_TEST(tcn_uk_only)
     ck_assert_str_eq(via(f.r, "mallory", "alice/photos", b, sizeof b), "steal@4,escrow,backdoor@1,breach@6,alice.dk");
     /* A breach alone yields nothing. */
     ck_assert_uint_eq(n_reach(f.r, "eve"), 0);
+    /* The same, by lookup on the sorted reaches. */
+    {
+        const dm_actor_result *a = dm_run_actor(f.r, party_of(f.r, "mallory"));
+        uint32_t i, photos = UINT32_MAX, notes = UINT32_MAX;
+        for (i = 0; i < f.r->w->n_items; i++) {
+            if (strcmp(f.r->w->items[i].name, "alice/photos") == 0)
+                photos = i;
+            if (strcmp(f.r->w->items[i].name, "bob/notes") == 0)
+                notes = i;
+        }
+        ck_assert_ptr_nonnull(dm_run_reach(a, photos));
+        ck_assert_int_eq(dm_run_reach(a, photos)->cls, DM_CLASS_UNLAWFUL);
+        ck_assert_ptr_null(dm_run_reach(a, notes));
+        ck_assert_ptr_null(dm_run_reach(NULL, photos));
+    }
     /* Exposure: alice, bob (chat), dave, uk-public with; nobody without. */
     ck_assert_uint_eq(f.r->with.users, 1003);
     ck_assert_uint_eq(f.r->with.beyond_law, 1003);

@@ -120,5 +120,8 @@ void dm_run_free(dm_run *r);
 
 /* Look up an actor's result by party; NULL when it reaches nothing it does not own. */
 const dm_actor_result *dm_run_actor(const dm_run *r, uint32_t party);
+/* The actor's reach of `item` (its reaches are sorted by item), or NULL;
+ * a may be NULL. */
+const dm_reach *dm_run_reach(const dm_actor_result *a, uint32_t item);
 
 #endif
