@@ -49,6 +49,14 @@ dm_err dm_cli_load(const char *file, dm_scenario **sc, char **text, dm_diag *d, 
  * print the error.  Returns DM_OK or the error. */
 dm_err dm_cli_seed(uint64_t *seed, int colour);
 
+/* After getopt: exactly one FILE operand left for command `cmd`.  Sets
+ * *file and returns 0, or prints the usage error and returns its exit code. */
+int dm_cli_one_file(const char *cmd, int argc, char **argv, const char **file);
+
+/* --seed's value: a whole number from 0 to 2^64-1.  Sets *seed and returns
+ * 0, or prints the usage error and returns its exit code. */
+int dm_cli_parse_seed(const char *arg, uint64_t *seed);
+
 /* Map a library error to an exit code (DESIGN: 0, 1 runtime, 2 usage/scenario). */
 int dm_cli_exit_code(dm_err e);
 

@@ -52,7 +52,7 @@ static int parse(int argc, char **argv, lesson_args *a)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    int c, seen_seed = 0, seen_pause = 0;
+    int c, rc, seen_seed = 0, seen_pause = 0;
 
     memset(a, 0, sizeof *a);
     optind = 0;
@@ -73,10 +73,8 @@ static int parse(int argc, char **argv, lesson_args *a)
         case 's':
             if (seen_seed++)
                 return dm_cli_usage_error("option '--seed' given twice");
-            if (dm_cli_parse_u64(optarg, &a->seed) != 0)
-                return dm_cli_usage_error(
-                    "--seed: '%s' is not a whole number from 0 to 18446744073709551615",
-                    optarg);
+            if ((rc = dm_cli_parse_seed(optarg, &a->seed)) != 0)
+                return rc;
             a->has_seed = 1;
             break;
         case ':':
@@ -85,12 +83,8 @@ static int parse(int argc, char **argv, lesson_args *a)
             return dm_cli_usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind >= argc)
-        return dm_cli_usage_error("lesson: no scenario FILE given");
-    if (optind + 1 < argc)
-        return dm_cli_usage_error("lesson: unexpected argument '%s' (one FILE only)",
-                                  argv[optind + 1]);
-    a->file = argv[optind];
+    if ((rc = dm_cli_one_file("lesson", argc, argv, &a->file)) != 0)
+        return rc;
     return 0;
 }
 

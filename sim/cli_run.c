@@ -76,6 +76,25 @@ int dm_cli_usage_error(const char *fmt, ...)
     return DM_EXIT_USAGE;
 }
 
+int dm_cli_one_file(const char *cmd, int argc, char **argv, const char **file)
+{
+    if (optind >= argc)
+        return dm_cli_usage_error("%s: no scenario FILE given", cmd);
+    if (optind + 1 < argc)
+        return dm_cli_usage_error("%s: unexpected argument '%s' (one FILE only)", cmd,
+                                  argv[optind + 1]);
+    *file = argv[optind];
+    return 0;
+}
+
+int dm_cli_parse_seed(const char *arg, uint64_t *seed)
+{
+    if (dm_cli_parse_u64(arg, seed) != 0)
+        return dm_cli_usage_error(
+            "--seed: '%s' is not a whole number from 0 to 18446744073709551615", arg);
+    return 0;
+}
+
 int dm_cli_exit_code(dm_err e)
 {
     switch (e) {
@@ -207,7 +226,7 @@ static int parse_run(int argc, char **argv, run_args *a)
     };
     unsigned char seen[OPT_COUNT] = {0};
     char name[64];
-    int c;
+    int c, rc;
 
     memset(a, 0, sizeof *a);
     a->verify = DM_VERIFY_ALL;
@@ -245,10 +264,8 @@ static int parse_run(int argc, char **argv, run_args *a)
                     "--format: unknown format '%s' (text, json, dot or html)", optarg);
             break;
         case 's':
-            if (dm_cli_parse_u64(optarg, &a->seed) != 0)
-                return dm_cli_usage_error(
-                    "--seed: '%s' is not a whole number from 0 to 18446744073709551615",
-                    optarg);
+            if ((rc = dm_cli_parse_seed(optarg, &a->seed)) != 0)
+                return rc;
             a->has_seed = 1;
             break;
         case OPT_AT:
@@ -300,11 +317,8 @@ static int parse_run(int argc, char **argv, run_args *a)
             return dm_cli_usage_error("unexpected option");
         }
     }
-    if (optind >= argc)
-        return dm_cli_usage_error("run: no scenario FILE given");
-    if (optind + 1 < argc)
-        return dm_cli_usage_error("run: unexpected argument '%s' (one FILE only)", argv[optind + 1]);
-    a->file = argv[optind];
+    if ((rc = dm_cli_one_file("run", argc, argv, &a->file)) != 0)
+        return rc;
     if (a->explain && a->format != FMT_TEXT)
         return dm_cli_usage_error("--explain writes text: it cannot be used with --format %s",
                                   a->format == FMT_JSON ? "json" : a->format == FMT_DOT ? "dot"
@@ -491,7 +505,7 @@ static int parse_check(int argc, char **argv, const char **file)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    int c;
+    int c, rc;
 
     optind = 0;
     opterr = 0;
@@ -505,12 +519,8 @@ static int parse_check(int argc, char **argv, const char **file)
         printf("doormat %s\n", DOORMAT_VERSION);
         return -1;
     }
-    if (optind >= argc)
-        return dm_cli_usage_error("check: no scenario FILE given");
-    if (optind + 1 < argc)
-        return dm_cli_usage_error("check: unexpected argument '%s' (one FILE only)",
-                                  argv[optind + 1]);
-    *file = argv[optind];
+    if ((rc = dm_cli_one_file("check", argc, argv, file)) != 0)
+        return rc;
     return 0;
 }
 

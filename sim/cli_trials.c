@@ -55,7 +55,7 @@ static int parse(int argc, char **argv, trials_args *a)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    int c, seen_n = 0, seen_s = 0, seen_f = 0;
+    int c, rc, seen_n = 0, seen_s = 0, seen_f = 0;
 
     memset(a, 0, sizeof *a);
     a->n = DEFAULT_TRIALS;
@@ -79,10 +79,8 @@ static int parse(int argc, char **argv, trials_args *a)
         case 's':
             if (seen_s++)
                 return dm_cli_usage_error("option '--seed' given twice");
-            if (dm_cli_parse_u64(optarg, &a->seed) != 0)
-                return dm_cli_usage_error(
-                    "--seed: '%s' is not a whole number from 0 to 18446744073709551615",
-                    optarg);
+            if ((rc = dm_cli_parse_seed(optarg, &a->seed)) != 0)
+                return rc;
             a->has_seed = 1;
             break;
         case 'f':
@@ -101,12 +99,8 @@ static int parse(int argc, char **argv, trials_args *a)
             return dm_cli_usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind >= argc)
-        return dm_cli_usage_error("trials: no scenario FILE given");
-    if (optind + 1 < argc)
-        return dm_cli_usage_error("trials: unexpected argument '%s' (one FILE only)",
-                                  argv[optind + 1]);
-    a->file = argv[optind];
+    if ((rc = dm_cli_one_file("trials", argc, argv, &a->file)) != 0)
+        return rc;
     return 0;
 }
 
