@@ -109,6 +109,16 @@ out:
     return e;
 }
 
+/* The workspace is zeroed now, not page by page as the first closures
+ * touch it: setting up is not graph work. */
+static void *zalloc(size_t n, size_t size)
+{
+    void *p = dm_reallocarray(NULL, n, size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
+}
+
 dm_err dm_closure_new(const dm_world *w, dm_closure **out)
 {
     dm_closure *c = dm_calloc(1, sizeof *c);
@@ -117,18 +127,18 @@ dm_err dm_closure_new(const dm_world *w, dm_closure **out)
     if (!c)
         return DM_ERR_NOMEM;
     c->w = w;
-    c->kst = dm_calloc(nk, sizeof *c->kst);
-    c->cnt_ep = dm_calloc(nk, sizeof(uint32_t));
-    c->share_cnt = dm_calloc(nk, sizeof(uint32_t));
-    c->stack = dm_calloc(nk, sizeof(uint32_t));
-    c->ist = dm_calloc(ni, sizeof *c->ist);
-    c->learned = dm_calloc(ni, sizeof(uint32_t));
-    c->sst = dm_calloc(ns, sizeof *c->sst);
+    c->kep = zalloc(nk, sizeof *c->kep);
+    c->kwit = zalloc(nk, sizeof *c->kwit);
+    c->cnt_ep = zalloc(nk, sizeof(uint32_t));
+    c->share_cnt = zalloc(nk, sizeof(uint32_t));
+    c->stack = zalloc(nk, sizeof(uint32_t));
+    c->iwit = zalloc(ni, sizeof *c->iwit);
+    c->learned = zalloc(ni, sizeof(uint32_t));
+    c->sst = zalloc(ns, sizeof *c->sst);
     c->party_ep = dm_calloc(np, sizeof(uint32_t));
     c->party_bound = dm_calloc(np, sizeof(uint32_t));
-    if (!c->kst || !c->cnt_ep || !c->share_cnt || !c->stack || !c->ist || !c->learned || !c->sst ||
-
-        !c->party_ep || !c->party_bound || build_tables(c) != DM_OK) {
+    if (!c->kep || !c->kwit || !c->cnt_ep || !c->share_cnt || !c->stack || !c->iwit ||
+        !c->learned || !c->sst || !c->party_ep || !c->party_bound || build_tables(c) != DM_OK) {
         dm_closure_free(c);
         return DM_ERR_NOMEM;
     }
@@ -140,9 +150,11 @@ void dm_closure_free(dm_closure *c)
 {
     if (!c)
         return;
-    dm_free(c->kst);
-    dm_free(c->cst);
-    dm_free(c->ist);
+    dm_free(c->kep);
+    dm_free(c->kwit);
+    dm_free(c->cm);
+    dm_free(c->cwit);
+    dm_free(c->iwit);
     dm_free(c->sst);
     dm_free(c->cnt_ep);
     dm_free(c->share_cnt);
@@ -168,23 +180,26 @@ void dm_closure_free(dm_closure *c)
 static dm_err ensure_cts(dm_closure *c)
 {
     size_t n = c->w->n_cts, old = c->cap_cts;
-    dm_cstate *a;
-    if (n <= old && c->cst)
+    uint32_t *m;
+    dm_cwit *wt;
+    uint32_t *l;
+    if (n <= old && c->cm)
         return DM_OK;
     if (n < 16)
         n = 16;
     if (n < old * 2)
         n = old * 2;
-    if (!(a = dm_reallocarray(c->cst, n, sizeof *a)))
+    if (!(m = dm_reallocarray(c->cm, n, sizeof *m)))
         return DM_ERR_NOMEM;
-    c->cst = a;
-    {
-        uint32_t *l = dm_reallocarray(c->clist, n, sizeof *l);
-        if (!l)
-            return DM_ERR_NOMEM;
-        c->clist = l;
-    }
-    memset(c->cst + old, 0, (n - old) * sizeof *a);
+    c->cm = m;
+    if (!(wt = dm_reallocarray(c->cwit, n, sizeof *wt)))
+        return DM_ERR_NOMEM;
+    c->cwit = wt;
+    if (!(l = dm_reallocarray(c->clist, n, sizeof *l)))
+        return DM_ERR_NOMEM;
+    c->clist = l;
+    memset(c->cm + old, 0, (n - old) * sizeof *m);
+    memset(c->cwit + old, 0, (n - old) * sizeof *wt);
     c->cap_cts = n;
     return DM_OK;
 }
@@ -197,7 +212,7 @@ static dm_err ensure_cts(dm_closure *c)
 #define SRC_MAX ((1u << 26) - 1)
 
 /* A new source (store read through an event); index 0 is "none". */
-static uint32_t new_src(dm_closure *c, uint32_t store, uint32_t via)
+static uint32_t new_src(dm_closure *c, uint32_t store, uint32_t via, dm_tag tag)
 {
     if (c->n_src == c->cap_src) {
         size_t nc = c->cap_src ? c->cap_src * 2 : 64;
@@ -211,6 +226,8 @@ static uint32_t new_src(dm_closure *c, uint32_t store, uint32_t via)
     }
     c->src[c->n_src].store = store;
     c->src[c->n_src].via_event = via;
+    c->src[c->n_src].tag = tag;
+    c->src[c->n_src].scanned = 0;
     return (uint32_t)c->n_src++;
 }
 
@@ -238,12 +255,23 @@ static int admit(dm_closure *c, dm_tag tag, uint32_t tag_event)
     return 0;
 }
 
+static inline int key_known(const dm_closure *c, uint32_t k)
+{
+    return (c->kep[k] & ~3u) == c->mark;
+}
+
+static inline uint32_t key_tag(const dm_closure *c, uint32_t k)
+{
+    return c->kep[k] & 3u;
+}
+
 static inline void learn_key(dm_closure *c, uint32_t k, uint32_t info, uint32_t a, uint32_t b)
 {
-    dm_fstate *f = &c->kst[k];
-    if (f->ep == c->ep)
+    dm_kwit *f;
+    if (key_known(c, k))
         return;
-    f->ep = c->ep;
+    c->kep[k] = c->mark | INFO_TAG(info);
+    f = &c->kwit[k];
     f->a = a;
     f->b = b;
     f->info = info;
@@ -251,11 +279,23 @@ static inline void learn_key(dm_closure *c, uint32_t k, uint32_t info, uint32_t 
     c->nodes++;
 }
 
+/* A ciphertext's mark in this epoch (an older one reads as clear). */
+static inline uint32_t ct_mark(const dm_closure *c, uint32_t ct)
+{
+    uint32_t v = c->cm[ct];
+    return (v & ~3u) == c->mark ? v : c->mark;
+}
+
+/* An item learned other than by opening its ciphertext (its witness is
+ * kept; an opened item's is the ciphertext and its key). */
 static inline void learn_item(dm_closure *c, uint32_t i, uint32_t info, uint32_t a, uint32_t b)
 {
-    dm_fstate *f = &c->ist[i];
-    if (f->ep == c->ep)
+    dm_fstate *f;
+    uint32_t v = ct_mark(c, i);
+    if (v & DM_MARK_OPEN)
         return;
+    c->cm[i] = v | DM_MARK_OPEN;
+    f = &c->iwit[i];
     f->ep = c->ep;
     f->a = a;
     f->b = b;
@@ -264,31 +304,38 @@ static inline void learn_item(dm_closure *c, uint32_t i, uint32_t info, uint32_t
     c->nodes++;
 }
 
-static inline void open_ct(dm_closure *c, uint32_t ct)
+/* Open a ciphertext known, not open, whose key is known: an item's
+ * ciphertext yields the item (same id), a wrap its inner key, with the
+ * opening key's tag. */
+static inline void open_ct(dm_closure *c, uint32_t ct, uint32_t tag)
 {
-    const dm_ct *x = &c->w->cts[ct];
-    uint32_t info = INFO(DM_WHY_OPENED, INFO_TAG(c->kst[x->under].info), 0);
-    c->cst[ct].open = c->ep;
+    c->cm[ct] = c->mark | DM_MARK_KNOWN | DM_MARK_OPEN;
     c->edges++;
-    if (x->inner_is_key)
-        learn_key(c, x->inner, info, ct, 0);
-    else
-        learn_item(c, x->inner, info, ct, 0);
+    if (ct < c->w->n_items) {
+        c->learned[c->n_learned++] = ct;
+        c->nodes++;
+        return;
+    }
+    learn_key(c, c->w->cts[ct].inner, INFO(DM_WHY_OPENED, tag, 0), ct, 0);
 }
 
 static inline void learn_ct(dm_closure *c, uint32_t ct, uint32_t info, uint32_t dep)
 {
-    dm_cstate *s = &c->cst[ct];
-    if (s->ep == c->ep || c->w->cts[ct].seq > c->bound)
+    uint32_t v = ct_mark(c, ct), under;
+    dm_cwit *f;
+    if ((v & DM_MARK_KNOWN) || c->w->cts[ct].seq > c->bound)
         return;
-    s->ep = c->ep;
-    s->dep = dep;
-    s->info = info;
+    c->cm[ct] = v | DM_MARK_KNOWN;
+    f = &c->cwit[ct];
+    f->ep = c->ep;
+    f->dep = dep;
+    f->info = info;
     if (c->lists)
         c->clist[c->n_clist++] = ct;
     c->nodes++;
-    if (c->kst[c->w->cts[ct].under].ep == c->ep)
-        open_ct(c, ct);
+    under = c->w->ct_under[ct];
+    if (key_known(c, under) && !(v & DM_MARK_OPEN))
+        open_ct(c, ct, key_tag(c, under));
 }
 
 static void learn_share(dm_closure *c, uint32_t sh, uint32_t info, uint32_t a, uint32_t b)
@@ -338,47 +385,54 @@ static void take_deposit(dm_closure *c, uint32_t src, uint32_t di, int forced)
 }
 
 /* Read a store as it was after `bound` events.  Its first n_static deposits
- * are clean step-0 ciphertexts listed by id: one tight loop, no lookup. */
+ * are clean step-0 ciphertexts listed by id, in ascending order: one tight
+ * loop that marks each known (its witness is found when asked: see
+ * static_witness) and opens those whose key is known. */
 static void read_store(dm_closure *c, uint32_t store, uint32_t bound, int forced, uint32_t via)
 {
     const dm_world *w = c->w;
     const dm_store *st = &w->stores[store];
     dm_tag tag = forced ? DM_TAG_UNLAWFUL : DM_TAG_CLEAN;
-    uint32_t src, i, info, ep = c->ep;
+    uint32_t src, i;
     if (st->n == 0)
         return;
-    src = new_src(c, store, via);
+    if (!(src = new_src(c, store, via, tag)))
+        return; /* out of memory: c->err says so */
     if (st->n_static && admit(c, tag, UINT32_MAX)) {
         const uint32_t *facts = w->static_facts + st->static_off;
         const uint32_t *under = w->ct_under;
-        dm_cstate *cst = c->cst;
-        const dm_fstate *kst = c->kst;
-        uint32_t n = st->n_static;
+        const uint32_t *kep = c->kep;
+        uint32_t *cm = c->cm;
+        const uint32_t mark = c->mark;
+        const dm_ct *cts = w->cts;
+        const size_t n_items = w->n_items;
+        uint32_t n = st->n_static, n_new = 0;
         const int lists = c->lists;
-        info = INFO(DM_WHY_STORE | INFO_POS, tag, src);
+        c->src[src].scanned = 1;
         for (i = 0; i < n; i++) {
-            uint32_t ct = facts[i];
-            dm_cstate *s = &cst[ct];
-            /* The loop is bound by memory: fetch ahead (in two steps, as
-             * the key's state depends on the ciphertext's). */
-            if (i + 16 < n) {
-                __builtin_prefetch(&cst[facts[i + 16]], 1);
-                __builtin_prefetch(&under[facts[i + 16]], 0);
+            uint32_t ct = facts[i], v = cm[ct], k;
+            /* Bound by memory: fetch ahead what the key test and an
+             * opening will read (the ciphertexts ascend; their keys and
+             * wraps' inner keys need not). */
+            if (i + 8 < n) {
+                uint32_t ahead = facts[i + 8];
+                __builtin_prefetch(&kep[under[ahead]], 0);
+                if (ahead >= n_items)
+                    __builtin_prefetch(&cts[ahead].inner, 0);
             }
-            if (i + 8 < n)
-                __builtin_prefetch(&kst[under[facts[i + 8]]], 0);
-            if (s->ep == ep)
-                continue;
-            s->ep = ep;
-            s->dep = i; /* a position in the slice: INFO_POS */
-            s->info = info;
+            if ((v | DM_MARK_OPEN) == (mark | DM_MARK_KNOWN | DM_MARK_OPEN))
+                continue; /* known */
+            v = ((v & ~3u) == mark ? v : mark) | DM_MARK_KNOWN;
+            cm[ct] = v;
+            n_new++;
             if (lists)
                 c->clist[c->n_clist++] = ct;
-            if (kst[under[ct]].ep == ep)
-                open_ct(c, ct);
+            k = under[ct];
+            if ((kep[k] & ~3u) == mark && !(v & DM_MARK_OPEN))
+                open_ct(c, ct, kep[k] & 3u);
         }
-        c->edges += st->n_static;
-        c->nodes += st->n_static;
+        c->edges += n;
+        c->nodes += n_new;
     }
     for (i = st->n_static; i < st->n; i++) {
         uint32_t di = st->deposits[i];
@@ -408,7 +462,7 @@ static void add_sources(dm_closure *c, uint32_t party, uint32_t bound, int force
     base = forced ? DM_TAG_UNLAWFUL : DM_TAG_CLEAN;
     if (!admit(c, base, UINT32_MAX))
         return;
-    src = via == UINT32_MAX ? 0 : new_src(c, UINT32_MAX, via);
+    src = via == UINT32_MAX ? 0 : new_src(c, UINT32_MAX, via, base);
     for (i = c->held_off[party]; i < c->held_off[party + 1]; i++)
         learn_key(c, c->held[i], INFO(DM_WHY_HELD, base, src), party, 0);
     for (i = c->hshare_off[party]; i < c->hshare_off[party + 1]; i++)
@@ -460,28 +514,30 @@ static void add_sources(dm_closure *c, uint32_t party, uint32_t bound, int force
 static void drain(dm_closure *c)
 {
     const dm_world *w = c->w;
-    const uint32_t ep = c->ep;
+    const uint32_t *cm = c->cm;
+    /* known and not open: the ciphertexts a new key opens */
+    const uint32_t want = c->mark | DM_MARK_KNOWN;
     size_t head = 0;
     /* First in, first out: keys are taken in the order they were learned,
      * which follows the stores' order, so the lists they open are walked
      * in ascending memory order (and the stack keeps every key learned). */
     while (head < c->n_stack) {
-        uint32_t k = c->stack[head++], i, ct;
+        uint32_t k = c->stack[head++], i, ct, tag = key_tag(c, k);
         uint32_t lo = w->opens_off[k], hi = w->opens_off[k + 1];
         if (head + 4 < c->n_stack) /* the next keys' lists, while this one is walked */
             __builtin_prefetch(&w->opens_off[c->stack[head + 4]], 0);
         for (i = lo; i < hi; i++) {
             ct = w->opens[i];
             if (i + 8 < hi)
-                __builtin_prefetch(&c->cst[w->opens[i + 8]], 0);
-            if (c->cst[ct].ep == ep && c->cst[ct].open != ep)
-                open_ct(c, ct);
+                __builtin_prefetch(&cm[w->opens[i + 8]], 0);
+            if (cm[ct] == want)
+                open_ct(c, ct, tag);
         }
         c->edges += hi - lo;
         for (ct = w->dyn_head[k]; ct != UINT32_MAX; ct = w->dyn_next[ct]) {
             c->edges++;
-            if (c->cst[ct].ep == ep && c->cst[ct].open != ep && w->cts[ct].seq <= c->bound)
-                open_ct(c, ct);
+            if (cm[ct] == want && w->cts[ct].seq <= c->bound)
+                open_ct(c, ct, tag);
         }
     }
 }
@@ -496,23 +552,24 @@ static double mono(void)
 dm_err dm_closure_run(dm_closure *c, uint32_t party, uint32_t bound, dm_filter filter, uint64_t mask)
 {
     dm_err e;
-    double t0 = mono();
-    if ((e = ensure_cts(c)) != DM_OK)
+    double t0;
+    if ((e = ensure_cts(c)) != DM_OK) /* growing the workspace is not graph work */
         return e;
-    if (++c->ep == 0) { /* epoch wrapped: clear every mark once */
+    t0 = mono();
+    if (++c->ep == DM_EPOCH_MAX) { /* epochs ran out: clear every mark once */
         size_t i;
-        for (i = 0; i < c->w->n_keys; i++)
-            c->kst[i].ep = 0;
+        memset(c->kep, 0, c->w->n_keys * sizeof *c->kep);
         for (i = 0; i < c->w->n_items; i++)
-            c->ist[i].ep = 0;
+            c->iwit[i].ep = 0;
         for (i = 0; i < c->w->n_shares; i++)
             c->sst[i].ep = 0;
         for (i = 0; i < c->cap_cts; i++)
-            c->cst[i].ep = c->cst[i].open = 0;
+            c->cm[i] = c->cwit[i].ep = 0;
         memset(c->cnt_ep, 0, c->w->n_keys * sizeof(uint32_t));
         memset(c->party_ep, 0, c->w->n_parties * sizeof(uint32_t));
         c->ep = 1;
     }
+    c->mark = c->ep << 2;
     c->party = party;
     c->bound = bound;
     c->filter = filter;
@@ -523,7 +580,7 @@ dm_err dm_closure_run(dm_closure *c, uint32_t party, uint32_t bound, dm_filter f
     c->n_clist = 0;
     c->err = DM_OK;
     c->n_src = 0;
-    new_src(c, UINT32_MAX, UINT32_MAX); /* source 0: none */
+    new_src(c, UINT32_MAX, UINT32_MAX, DM_TAG_CLEAN); /* source 0: none */
     add_sources(c, party, bound, 0, UINT32_MAX);
     drain(c);
     c->t_run += mono() - t0;
@@ -563,13 +620,13 @@ int dm_closure_knows(const dm_closure *c, dm_fact_kind kind, uint32_t id)
 {
     switch (kind) {
     case DM_FACT_KEY:
-        return id < c->w->n_keys && c->kst[id].ep == c->ep;
+        return id < c->w->n_keys && key_known(c, id);
     case DM_FACT_SHARE:
         return id < c->w->n_shares && c->sst[id].ep == c->ep;
     case DM_FACT_CT:
-        return id < c->cap_cts && id < c->w->n_cts && c->cst[id].ep == c->ep;
+        return id < c->cap_cts && id < c->w->n_cts && (ct_mark(c, id) & DM_MARK_KNOWN);
     case DM_FACT_ITEM:
-        return id < c->w->n_items && c->ist[id].ep == c->ep;
+        return id < c->w->n_items && id < c->cap_cts && (ct_mark(c, id) & DM_MARK_OPEN);
     }
     return 0;
 }
@@ -591,24 +648,64 @@ static dm_why unpack(const dm_closure *c, uint32_t info, uint32_t a, uint32_t b)
     return y;
 }
 
+/* The witness of a ciphertext marked by a static scan: the first source
+ * whose static slice holds it (slices ascend by id: a binary search each).
+ * *pos receives its position in that slice. */
+static uint32_t static_witness(const dm_closure *c, uint32_t ct, uint32_t *pos)
+{
+    const dm_world *w = c->w;
+    size_t s;
+    for (s = 1; s < c->n_src; s++) {
+        const dm_store *st;
+        const uint32_t *f;
+        uint32_t lo = 0, hi;
+        if (!c->src[s].scanned)
+            continue;
+        st = &w->stores[c->src[s].store];
+        f = w->static_facts + st->static_off;
+        hi = st->n_static;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (f[mid] < ct)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < st->n_static && f[lo] == ct) {
+            *pos = lo;
+            return (uint32_t)s;
+        }
+    }
+    return 0;
+}
+
 dm_why dm_closure_why(const dm_closure *c, dm_fact_kind kind, uint32_t id)
 {
     dm_why none = {0, 0, 0, 0, UINT32_MAX};
     const dm_fstate *f;
+    const dm_kwit *k;
+    uint32_t s, pos = 0;
     if (!dm_closure_knows(c, kind, id))
         return none;
     switch (kind) {
     case DM_FACT_KEY:
-        f = &c->kst[id];
-        return unpack(c, f->info, f->a, f->b);
+        k = &c->kwit[id];
+        return unpack(c, k->info, k->a, k->b);
     case DM_FACT_SHARE:
         f = &c->sst[id];
         return unpack(c, f->info, f->a, f->b);
     case DM_FACT_CT:
-        return unpack(c, c->cst[id].info, 0, c->cst[id].dep);
+        if (c->cwit[id].ep == c->ep)
+            return unpack(c, c->cwit[id].info, 0, c->cwit[id].dep);
+        if (!(s = static_witness(c, id, &pos)))
+            return none; /* not reached: every mark has one or the other */
+        return unpack(c, INFO(DM_WHY_STORE | INFO_POS, c->src[s].tag, s), 0, pos);
     case DM_FACT_ITEM:
-        f = &c->ist[id];
-        return unpack(c, f->info, f->a, f->b);
+        f = &c->iwit[id];
+        if (f->ep == c->ep)
+            return unpack(c, f->info, f->a, f->b);
+        /* opened: the ciphertext (same id), with its key's tag */
+        return unpack(c, INFO(DM_WHY_OPENED, key_tag(c, c->w->cts[id].under), 0), id, 0);
     }
     return none;
 }

@@ -16,35 +16,59 @@ typedef enum dm_filter {
     DM_FILTER_ALL           /* + theft, breach, compromise: unlawful */
 } dm_filter;
 
-/* What the workspace keeps per fact: the epoch it was learned in and its
- * witness, packed in 16 bytes so one cache line serves both.  info packs
- * the dm_why kind (4 bits), the tag (2 bits) and a source index (26 bits:
- * which store was read through which event, see dm_closure_src). */
+/* What the workspace keeps per fact.  The closure's hot loops only ask
+ * "known?" and "opened?", so those marks live in arrays of their own (an
+ * epoch per fact: a mark equal to the workspace's epoch is set), and the
+ * witnesses apart, written once when a fact is learned.
+ *
+ * info packs the dm_why kind (4 bits), the tag (2 bits) and a source index
+ * (26 bits: which store was read through which event, see dm_closure_src). */
 typedef struct dm_fstate {
-    uint32_t ep;
+    uint32_t ep;     /* shares: known; items: learned directly (not by opening) */
     uint32_t a;      /* kind-specific: party, ciphertext, event */
     uint32_t b;      /* deposit for DM_WHY_STORE */
     uint32_t info;
 } dm_fstate;
 
-typedef struct dm_cstate {
-    uint32_t ep;     /* known (read in a store) */
-    uint32_t open;   /* opened */
-    uint32_t dep;    /* the deposit it was read from */
-    uint32_t info;
-} dm_cstate;
+typedef struct dm_kwit {
+    uint32_t a, b, info; /* as in dm_fstate: valid while kep[key] is the epoch */
+} dm_kwit;
+
+/* The marks (kep, cm) hold the epoch they were set in shifted left by 2
+ * (`mark` below) and two low bits: a mark from an older epoch reads as
+ * clear.  A key's low bits are its tag; a ciphertext's are DM_MARK_KNOWN
+ * (read in a store) and DM_MARK_OPEN (opened; for an item's ciphertext,
+ * same id as the item: the item is known, however it was learned). */
+#define DM_MARK_KNOWN 1u
+#define DM_MARK_OPEN 2u
+#define DM_EPOCH_MAX (1u << 30)
+
+/* The witness of a ciphertext learned from a deposit one at a time
+ * (ep: valid in that epoch).  A ciphertext read in a store's static slice
+ * has none: its witness is the first source read whose slice holds it,
+ * found when asked (dm_closure_why), so the scan writes one mark, not a
+ * witness, per ciphertext. */
+typedef struct dm_cwit {
+    uint32_t ep, dep, info;
+} dm_cwit;
 
 typedef struct dm_closure_src {
     uint32_t store;      /* store read, or UINT32_MAX */
     uint32_t via_event;  /* breach/compromise it came through, or UINT32_MAX */
+    uint32_t tag;        /* dm_tag of what the read yields */
+    uint32_t scanned;    /* its static slice was read */
 } dm_closure_src;
 
 struct dm_closure {
     const dm_world *w;
     uint32_t ep;                 /* epoch: a state whose ep equals it is set */
+    uint32_t mark;               /* ep << 2: the marks of this epoch */
     size_t cap_cts;
-    dm_fstate *kst, *ist, *sst;  /* keys, items, shares */
-    dm_cstate *cst;              /* ciphertexts */
+    uint32_t *kep;               /* keys known: mark | tag */
+    dm_kwit *kwit;               /* their witnesses */
+    uint32_t *cm;                /* ciphertexts known and opened (items known): mark | flags */
+    dm_cwit *cwit;               /* witnesses of ciphertexts not read in a static slice */
+    dm_fstate *iwit, *sst;       /* items learned directly; shares */
     uint32_t *cnt_ep, *share_cnt;
     uint32_t *stack;             /* keys learned, in order: the worklist, first in first out */
     size_t n_stack;

@@ -2,6 +2,7 @@
 #include "doormat/world.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "doormat/alloc.h"
@@ -218,11 +219,46 @@ dm_err dm_world_deposit(dm_world *w, uint32_t store, dm_fact_kind kind, uint32_t
     return DM_OK;
 }
 
+static int cmp_pair(const void *a, const void *b)
+{
+    const uint32_t *x = a, *y = b;
+    if (x[0] != y[0])
+        return x[0] < y[0] ? -1 : 1;
+    return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+/* A static slice ascends by ciphertext id (the closure finds a witness in
+ * it by binary search).  The presets deposit each ciphertext as it is
+ * made, so slices come sorted; an explicit deposit out of order is sorted
+ * here, equal ids keeping their deposit order. */
+static dm_err sort_slice(dm_world *w, dm_store *st)
+{
+    uint32_t *f = w->static_facts + st->static_off, *pair, i;
+    for (i = 1; i < st->n_static && f[i - 1] <= f[i]; i++)
+        ;
+    if (i >= st->n_static)
+        return DM_OK;
+    if (!(pair = dm_reallocarray(NULL, st->n_static, 2 * sizeof *pair)))
+        return DM_ERR_NOMEM;
+    for (i = 0; i < st->n_static; i++) {
+        pair[2 * i] = f[i];
+        pair[2 * i + 1] = st->deposits[i];
+    }
+    qsort(pair, st->n_static, 2 * sizeof *pair, cmp_pair);
+    for (i = 0; i < st->n_static; i++) {
+        f[i] = pair[2 * i];
+        st->deposits[i] = pair[2 * i + 1];
+    }
+    dm_free(pair);
+    return DM_OK;
+}
+
 /* End of the build: one counting sort puts every store's deposits, in
  * order, into one array (stores borrow their slice: cap 0). */
 static dm_err seal_stores(dm_world *w)
 {
     size_t i, total = 0;
+    dm_err e;
     w->building = 0;
     for (i = 0; i < w->n_stores; i++)
         w->stores[i].n = 0;
@@ -243,8 +279,11 @@ static dm_err seal_stores(dm_world *w)
         w->static_facts[st->static_off + st->n] = w->deposits[i].fact_id;
         st->deposits[st->n++] = (uint32_t)i;
     }
-    for (i = 0; i < w->n_stores; i++)
+    for (i = 0; i < w->n_stores; i++) {
         w->stores[i].n_static = w->stores[i].n;
+        if ((e = sort_slice(w, &w->stores[i])) != DM_OK)
+            return e;
+    }
     dm_free(w->deposit_store);
     w->deposit_store = NULL;
     return DM_OK;
