@@ -257,12 +257,12 @@ static int admit(dm_closure *c, dm_tag tag, uint32_t tag_event)
 
 static inline int key_known(const dm_closure *c, uint32_t k)
 {
-    return (c->kep[k] & ~3u) == c->mark;
+    return (c->kep[k] & ~DM_MARK_FLAGS) == c->mark;
 }
 
 static inline uint32_t key_tag(const dm_closure *c, uint32_t k)
 {
-    return c->kep[k] & 3u;
+    return c->kep[k] & DM_MARK_FLAGS;
 }
 
 static inline void learn_key(dm_closure *c, uint32_t k, uint32_t info, uint32_t a, uint32_t b)
@@ -275,45 +275,38 @@ static inline void learn_key(dm_closure *c, uint32_t k, uint32_t info, uint32_t 
     f->a = a;
     f->b = b;
     f->info = info;
-    c->stack[c->n_stack++] = k;
-    c->nodes++;
+    c->stack[c->n_stack++] = k; /* counted as facts at the end of the run */
 }
 
 /* A ciphertext's mark in this epoch (an older one reads as clear). */
 static inline uint32_t ct_mark(const dm_closure *c, uint32_t ct)
 {
     uint32_t v = c->cm[ct];
-    return (v & ~3u) == c->mark ? v : c->mark;
+    return (v & ~DM_MARK_FLAGS) == c->mark ? v : c->mark;
 }
 
 /* An item learned other than by opening its ciphertext (its witness is
  * kept; an opened item's is the ciphertext and its key). */
 static inline void learn_item(dm_closure *c, uint32_t i, uint32_t info, uint32_t a, uint32_t b)
 {
-    dm_fstate *f;
     uint32_t v = ct_mark(c, i);
     if (v & DM_MARK_OPEN)
         return;
-    c->cm[i] = v | DM_MARK_OPEN;
-    f = &c->iwit[i];
-    f->ep = c->ep;
-    f->a = a;
-    f->b = b;
-    f->info = info;
-    c->learned[c->n_learned++] = i;
-    c->nodes++;
+    c->cm[i] = v | DM_MARK_OPEN | DM_MARK_IWIT;
+    c->iwit[i].x = INFO_KIND(info) == DM_WHY_OWNER ? a : b;
+    c->iwit[i].info = info;
+    c->learned[c->n_learned++] = i; /* counted as facts at the end of the run */
 }
 
 /* Open a ciphertext known, not open, whose key is known: an item's
  * ciphertext yields the item (same id), a wrap its inner key, with the
- * opening key's tag. */
+ * opening key's tag.  The caller counts the edge (the hot loops count in
+ * a register, not through c). */
 static inline void open_ct(dm_closure *c, uint32_t ct, uint32_t tag)
 {
-    c->cm[ct] = c->mark | DM_MARK_KNOWN | DM_MARK_OPEN;
-    c->edges++;
+    c->cm[ct] |= DM_MARK_OPEN; /* known already, in this epoch */
     if (ct < c->w->n_items) {
         c->learned[c->n_learned++] = ct;
-        c->nodes++;
         return;
     }
     learn_key(c, c->w->cts[ct].inner, INFO(DM_WHY_OPENED, tag, 0), ct, 0);
@@ -322,20 +315,19 @@ static inline void open_ct(dm_closure *c, uint32_t ct, uint32_t tag)
 static inline void learn_ct(dm_closure *c, uint32_t ct, uint32_t info, uint32_t dep)
 {
     uint32_t v = ct_mark(c, ct), under;
-    dm_cwit *f;
     if ((v & DM_MARK_KNOWN) || c->w->cts[ct].seq > c->bound)
         return;
-    c->cm[ct] = v | DM_MARK_KNOWN;
-    f = &c->cwit[ct];
-    f->ep = c->ep;
-    f->dep = dep;
-    f->info = info;
+    c->cm[ct] = v | DM_MARK_KNOWN | DM_MARK_CWIT;
+    c->cwit[ct].dep = dep;
+    c->cwit[ct].info = info;
     if (c->lists)
         c->clist[c->n_clist++] = ct;
     c->nodes++;
     under = c->w->ct_under[ct];
-    if (key_known(c, under) && !(v & DM_MARK_OPEN))
+    if (key_known(c, under) && !(v & DM_MARK_OPEN)) {
         open_ct(c, ct, key_tag(c, under));
+        c->edges++;
+    }
 }
 
 static void learn_share(dm_closure *c, uint32_t sh, uint32_t info, uint32_t a, uint32_t b)
@@ -364,7 +356,6 @@ static void take_deposit(dm_closure *c, uint32_t src, uint32_t di, int forced)
     const dm_deposit *d = &c->w->deposits[di];
     dm_tag tag = forced ? DM_TAG_UNLAWFUL : (dm_tag)d->tag;
     uint32_t info;
-    c->edges++;
     if (!admit(c, tag, d->tag_event))
         return;
     info = INFO(DM_WHY_STORE, tag, src);
@@ -406,9 +397,10 @@ static void read_store(dm_closure *c, uint32_t store, uint32_t bound, int forced
         const uint32_t mark = c->mark;
         const dm_ct *cts = w->cts;
         const size_t n_items = w->n_items;
-        uint32_t n = st->n_static, n_new = 0;
+        uint32_t n = st->n_static, n_new = 0, n_open = 0;
         const int lists = c->lists;
         c->src[src].scanned = 1;
+        c->last_scanned = src;
         for (i = 0; i < n; i++) {
             uint32_t ct = facts[i], v = cm[ct], k;
             /* Bound by memory: fetch ahead what the key test and an
@@ -420,18 +412,20 @@ static void read_store(dm_closure *c, uint32_t store, uint32_t bound, int forced
                 if (ahead >= n_items)
                     __builtin_prefetch(&cts[ahead].inner, 0);
             }
-            if ((v | DM_MARK_OPEN) == (mark | DM_MARK_KNOWN | DM_MARK_OPEN))
+            if ((v & (~DM_MARK_FLAGS | DM_MARK_KNOWN)) == (mark | DM_MARK_KNOWN))
                 continue; /* known */
-            v = ((v & ~3u) == mark ? v : mark) | DM_MARK_KNOWN;
+            v = ((v & ~DM_MARK_FLAGS) == mark ? v : mark) | DM_MARK_KNOWN;
             cm[ct] = v;
             n_new++;
             if (lists)
                 c->clist[c->n_clist++] = ct;
             k = under[ct];
-            if ((kep[k] & ~3u) == mark && !(v & DM_MARK_OPEN))
-                open_ct(c, ct, kep[k] & 3u);
+            if ((kep[k] & ~DM_MARK_FLAGS) == mark && !(v & DM_MARK_OPEN)) {
+                open_ct(c, ct, kep[k] & DM_MARK_FLAGS);
+                n_open++;
+            }
         }
-        c->edges += n;
+        c->edges += n + n_open;
         c->nodes += n_new;
     }
     for (i = st->n_static; i < st->n; i++) {
@@ -440,6 +434,7 @@ static void read_store(dm_closure *c, uint32_t store, uint32_t bound, int forced
             break;
         take_deposit(c, src, di, forced);
     }
+    c->edges += i - st->n_static; /* deposits taken */
 }
 
 /* Everything `party` starts from after `bound` events; a compromise adds its
@@ -517,7 +512,9 @@ static void drain(dm_closure *c)
     const uint32_t *cm = c->cm;
     /* known and not open: the ciphertexts a new key opens */
     const uint32_t want = c->mark | DM_MARK_KNOWN;
+    const uint32_t keep = ~DM_MARK_FLAGS | DM_MARK_KNOWN | DM_MARK_OPEN;
     size_t head = 0;
+    uint64_t edges = 0;
     /* First in, first out: keys are taken in the order they were learned,
      * which follows the stores' order, so the lists they open are walked
      * in ascending memory order (and the stack keeps every key learned). */
@@ -530,16 +527,21 @@ static void drain(dm_closure *c)
             ct = w->opens[i];
             if (i + 8 < hi)
                 __builtin_prefetch(&cm[w->opens[i + 8]], 0);
-            if (cm[ct] == want)
+            if ((cm[ct] & keep) == want) {
                 open_ct(c, ct, tag);
+                edges++;
+            }
         }
-        c->edges += hi - lo;
+        edges += hi - lo;
         for (ct = w->dyn_head[k]; ct != UINT32_MAX; ct = w->dyn_next[ct]) {
-            c->edges++;
-            if (cm[ct] == want && w->cts[ct].seq <= c->bound)
+            edges++;
+            if ((cm[ct] & keep) == want && w->cts[ct].seq <= c->bound) {
                 open_ct(c, ct, tag);
+                edges++;
+            }
         }
     }
+    c->edges += edges;
 }
 
 static double mono(void)
@@ -559,17 +561,14 @@ dm_err dm_closure_run(dm_closure *c, uint32_t party, uint32_t bound, dm_filter f
     if (++c->ep == DM_EPOCH_MAX) { /* epochs ran out: clear every mark once */
         size_t i;
         memset(c->kep, 0, c->w->n_keys * sizeof *c->kep);
-        for (i = 0; i < c->w->n_items; i++)
-            c->iwit[i].ep = 0;
+        memset(c->cm, 0, c->cap_cts * sizeof *c->cm);
         for (i = 0; i < c->w->n_shares; i++)
             c->sst[i].ep = 0;
-        for (i = 0; i < c->cap_cts; i++)
-            c->cm[i] = c->cwit[i].ep = 0;
         memset(c->cnt_ep, 0, c->w->n_keys * sizeof(uint32_t));
         memset(c->party_ep, 0, c->w->n_parties * sizeof(uint32_t));
         c->ep = 1;
     }
-    c->mark = c->ep << 2;
+    c->mark = c->ep << DM_MARK_BITS;
     c->party = party;
     c->bound = bound;
     c->filter = filter;
@@ -580,9 +579,11 @@ dm_err dm_closure_run(dm_closure *c, uint32_t party, uint32_t bound, dm_filter f
     c->n_clist = 0;
     c->err = DM_OK;
     c->n_src = 0;
+    c->last_scanned = 0;
     new_src(c, UINT32_MAX, UINT32_MAX, DM_TAG_CLEAN); /* source 0: none */
     add_sources(c, party, bound, 0, UINT32_MAX);
     drain(c);
+    c->nodes += c->n_stack + c->n_learned; /* keys and items learned */
     c->t_run += mono() - t0;
     return c->err;
 }
@@ -648,35 +649,40 @@ static dm_why unpack(const dm_closure *c, uint32_t info, uint32_t a, uint32_t b)
     return y;
 }
 
+static int slice_find(const dm_world *w, uint32_t store, uint32_t ct, uint32_t *pos)
+{
+    const dm_store *st = &w->stores[store];
+    const uint32_t *f = w->static_facts + st->static_off;
+    uint32_t lo = 0, hi = st->n_static;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (f[mid] < ct)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *pos = lo;
+    return lo < st->n_static && f[lo] == ct;
+}
+
 /* The witness of a ciphertext marked by a static scan: the first source
  * whose static slice holds it (slices ascend by id: a binary search each).
- * *pos receives its position in that slice. */
+ * If no earlier one holds it, the last source scanned does, unsearched
+ * (the usual case: one scanned source).  *pos, if asked for, receives its
+ * position in that slice. */
 static uint32_t static_witness(const dm_closure *c, uint32_t ct, uint32_t *pos)
 {
-    const dm_world *w = c->w;
-    size_t s;
-    for (s = 1; s < c->n_src; s++) {
-        const dm_store *st;
-        const uint32_t *f;
-        uint32_t lo = 0, hi;
-        if (!c->src[s].scanned)
-            continue;
-        st = &w->stores[c->src[s].store];
-        f = w->static_facts + st->static_off;
-        hi = st->n_static;
-        while (lo < hi) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            if (f[mid] < ct)
-                lo = mid + 1;
-            else
-                hi = mid;
+    uint32_t s, at;
+    for (s = 1; s < c->last_scanned; s++)
+        if (c->src[s].scanned && slice_find(c->w, c->src[s].store, ct, &at)) {
+            if (pos)
+                *pos = at;
+            return s;
         }
-        if (lo < st->n_static && f[lo] == ct) {
-            *pos = lo;
-            return (uint32_t)s;
-        }
-    }
-    return 0;
+    s = c->last_scanned;
+    if (s && pos && !slice_find(c->w, c->src[s].store, ct, pos))
+        return 0; /* not reached: a ciphertext marked but in no slice */
+    return s;
 }
 
 dm_why dm_closure_why(const dm_closure *c, dm_fact_kind kind, uint32_t id)
@@ -695,15 +701,18 @@ dm_why dm_closure_why(const dm_closure *c, dm_fact_kind kind, uint32_t id)
         f = &c->sst[id];
         return unpack(c, f->info, f->a, f->b);
     case DM_FACT_CT:
-        if (c->cwit[id].ep == c->ep)
+        if (c->cm[id] & DM_MARK_CWIT)
             return unpack(c, c->cwit[id].info, 0, c->cwit[id].dep);
         if (!(s = static_witness(c, id, &pos)))
             return none; /* not reached: every mark has one or the other */
         return unpack(c, INFO(DM_WHY_STORE | INFO_POS, c->src[s].tag, s), 0, pos);
     case DM_FACT_ITEM:
-        f = &c->iwit[id];
-        if (f->ep == c->ep)
-            return unpack(c, f->info, f->a, f->b);
+        if (c->cm[id] & DM_MARK_IWIT) {
+            const dm_iwit *x = &c->iwit[id];
+            if (INFO_KIND(x->info) == DM_WHY_OWNER)
+                return unpack(c, x->info, x->x, 0);
+            return unpack(c, x->info, 0, x->x);
+        }
         /* opened: the ciphertext (same id), with its key's tag */
         return unpack(c, INFO(DM_WHY_OPENED, key_tag(c, c->w->cts[id].under), 0), id, 0);
     }
@@ -739,11 +748,29 @@ static void vpush(vbuf *b, uint32_t x)
     b->v[b->n++] = x;
 }
 
+/* A known ciphertext's witness as far as a via list needs it: the deposit
+ * only when it may name an event (a static slice's never does: clean, from
+ * the start), so no search for its position. */
+static dm_why ct_arrival(const dm_closure *c, uint32_t ct)
+{
+    dm_why y;
+    uint32_t s;
+    if (c->cm[ct] & DM_MARK_CWIT)
+        return dm_closure_why(c, DM_FACT_CT, ct);
+    s = static_witness(c, ct, NULL);
+    y.kind = DM_WHY_STORE;
+    y.tag = (uint8_t)c->src[s].tag;
+    y.a = c->src[s].store;
+    y.b = UINT32_MAX; /* not looked up */
+    y.via_event = c->src[s].via_event;
+    return y;
+}
+
 /* Events a fact's arrival names: the order that delivered it, the breach or
  * compromise it came through, the theft.  Pushed item-side first. */
 static void push_arrival(const dm_closure *c, vbuf *b, dm_why y)
 {
-    if (y.kind == DM_WHY_STORE) {
+    if (y.kind == DM_WHY_STORE && y.b != UINT32_MAX) {
         const dm_deposit *d = &c->w->deposits[y.b];
         /* The order (or ghost) that handed it over: also when what it
          * handed over came from stolen knowledge (tagged unlawful). */
@@ -778,7 +805,7 @@ dm_err dm_closure_via(const dm_closure *c, uint32_t item, uint32_t **via, size_t
             break;
         }
         ct = y.a;
-        push_arrival(c, &b, dm_closure_why(c, DM_FACT_CT, ct));
+        push_arrival(c, &b, ct_arrival(c, ct));
         if (w->cts[ct].event != UINT32_MAX)
             vpush(&b, w->cts[ct].event | DM_VIA_EVENT);
         k = w->cts[ct].under;

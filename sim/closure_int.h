@@ -17,39 +17,52 @@ typedef enum dm_filter {
 } dm_filter;
 
 /* What the workspace keeps per fact.  The closure's hot loops only ask
- * "known?" and "opened?", so those marks live in arrays of their own (an
- * epoch per fact: a mark equal to the workspace's epoch is set), and the
- * witnesses apart, written once when a fact is learned.
+ * "known?" and "opened?", so those marks live in arrays of their own, and
+ * the witnesses apart, written once when a fact is learned.
+ *
+ * A mark (kep, cm) holds the epoch it was set in, shifted left by
+ * DM_MARK_BITS (`mark` in dm_closure), and flags in the low bits: a mark
+ * from an older epoch reads as clear, so a new computation clears nothing.
+ * A key's low bits are its tag.  A ciphertext's are:
+ *   DM_MARK_KNOWN  read in a store;
+ *   DM_MARK_OPEN   opened; for an item's ciphertext (same id as the item):
+ *                  the item is known, however it was learned;
+ *   DM_MARK_IWIT   the item was learned directly: its witness is in iwit
+ *                  (an opened item's is its ciphertext and that one's key);
+ *   DM_MARK_CWIT   the ciphertext came from a deposit taken one at a time:
+ *                  its witness is in cwit.  One read in a store's static
+ *                  slice has none: its witness is the first source read
+ *                  whose slice holds it, found when asked (dm_closure_why),
+ *                  so the scan writes a mark, not a witness, per ciphertext.
  *
  * info packs the dm_why kind (4 bits), the tag (2 bits) and a source index
  * (26 bits: which store was read through which event, see dm_closure_src). */
-typedef struct dm_fstate {
-    uint32_t ep;     /* shares: known; items: learned directly (not by opening) */
-    uint32_t a;      /* kind-specific: party, ciphertext, event */
-    uint32_t b;      /* deposit for DM_WHY_STORE */
+#define DM_MARK_KNOWN 1u
+#define DM_MARK_OPEN 2u
+#define DM_MARK_IWIT 4u
+#define DM_MARK_CWIT 8u
+#define DM_MARK_BITS 4
+#define DM_MARK_FLAGS 15u
+#define DM_EPOCH_MAX (1u << (32 - DM_MARK_BITS))
+
+typedef struct dm_fstate {   /* a share's */
+    uint32_t ep;             /* known in this epoch */
+    uint32_t a;              /* kind-specific: party, event */
+    uint32_t b;              /* deposit for DM_WHY_STORE */
     uint32_t info;
 } dm_fstate;
 
-typedef struct dm_kwit {
-    uint32_t a, b, info; /* as in dm_fstate: valid while kep[key] is the epoch */
+typedef struct dm_kwit {     /* a key's, valid while kep marks it */
+    uint32_t a, b, info;     /* as in dm_fstate; a: the ciphertext for DM_WHY_OPENED */
 } dm_kwit;
 
-/* The marks (kep, cm) hold the epoch they were set in shifted left by 2
- * (`mark` below) and two low bits: a mark from an older epoch reads as
- * clear.  A key's low bits are its tag; a ciphertext's are DM_MARK_KNOWN
- * (read in a store) and DM_MARK_OPEN (opened; for an item's ciphertext,
- * same id as the item: the item is known, however it was learned). */
-#define DM_MARK_KNOWN 1u
-#define DM_MARK_OPEN 2u
-#define DM_EPOCH_MAX (1u << 30)
+typedef struct dm_iwit {     /* an item's learned directly */
+    uint32_t x;              /* the deposit (DM_WHY_STORE) or the party (DM_WHY_OWNER) */
+    uint32_t info;
+} dm_iwit;
 
-/* The witness of a ciphertext learned from a deposit one at a time
- * (ep: valid in that epoch).  A ciphertext read in a store's static slice
- * has none: its witness is the first source read whose slice holds it,
- * found when asked (dm_closure_why), so the scan writes one mark, not a
- * witness, per ciphertext. */
-typedef struct dm_cwit {
-    uint32_t ep, dep, info;
+typedef struct dm_cwit {     /* a ciphertext's from one deposit */
+    uint32_t dep, info;
 } dm_cwit;
 
 typedef struct dm_closure_src {
@@ -62,13 +75,14 @@ typedef struct dm_closure_src {
 struct dm_closure {
     const dm_world *w;
     uint32_t ep;                 /* epoch: a state whose ep equals it is set */
-    uint32_t mark;               /* ep << 2: the marks of this epoch */
+    uint32_t mark;               /* ep << DM_MARK_BITS: the marks of this epoch */
     size_t cap_cts;
     uint32_t *kep;               /* keys known: mark | tag */
     dm_kwit *kwit;               /* their witnesses */
     uint32_t *cm;                /* ciphertexts known and opened (items known): mark | flags */
-    dm_cwit *cwit;               /* witnesses of ciphertexts not read in a static slice */
-    dm_fstate *iwit, *sst;       /* items learned directly; shares */
+    dm_cwit *cwit;               /* their witnesses, with DM_MARK_CWIT */
+    dm_iwit *iwit;               /* items learned directly, with DM_MARK_IWIT */
+    dm_fstate *sst;              /* shares */
     uint32_t *cnt_ep, *share_cnt;
     uint32_t *stack;             /* keys learned, in order: the worklist, first in first out */
     size_t n_stack;
@@ -80,6 +94,7 @@ struct dm_closure {
     uint32_t *party_ep, *party_bound;
     dm_closure_src *src;         /* sources of the current computation */
     size_t n_src, cap_src;
+    uint32_t last_scanned;       /* the last source whose static slice was read, or 0 */
 
     /* Per-party tables built once from the world. */
     uint32_t *held_off, *held;       /* keys held from the start */
