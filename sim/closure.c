@@ -315,7 +315,9 @@ static inline void open_ct(dm_closure *c, uint32_t ct, uint32_t tag)
 static inline void learn_ct(dm_closure *c, uint32_t ct, uint32_t info, uint32_t dep)
 {
     uint32_t v = ct_mark(c, ct), under;
-    if ((v & DM_MARK_KNOWN) || c->w->cts[ct].seq > c->bound)
+    /* A deposit is never older than its ciphertext: one taken within the
+     * bound holds a ciphertext made within it. */
+    if (v & DM_MARK_KNOWN)
         return;
     c->cm[ct] = v | DM_MARK_KNOWN | DM_MARK_CWIT;
     c->cwit[ct].dep = dep;
@@ -535,7 +537,7 @@ static void drain(dm_closure *c)
         edges += hi - lo;
         for (ct = w->dyn_head[k]; ct != UINT32_MAX; ct = w->dyn_next[ct]) {
             edges++;
-            if ((cm[ct] & keep) == want && w->cts[ct].seq <= c->bound) {
+            if ((cm[ct] & keep) == want) { /* known: made within the bound */
                 open_ct(c, ct, tag);
                 edges++;
             }
