@@ -36,6 +36,7 @@
 /* The loader's private JSON stage (sim/json.h): timed alone, it splits
  * dm_scenario_load into parse and validate. */
 #if __has_include("json.h")
+#include "closure_int.h"
 #include "json.h"
 #define HAVE_JSON_PARSE 1
 #endif
@@ -79,6 +80,8 @@ typedef struct result {
     double closure_rate_cpu; /* the same, the closure's wall time scaled by the run's cpu/wall */
     uint64_t bfs_edges;
     double bfs_rate, bfs_rate_cpu;
+    uint64_t same_edges;     /* the closure of the BFS's actor, alone, best of the BFS's runs */
+    double same_rate, same_rate_cpu;
     uint64_t bfs_all_edges;  /* one BFS per party */
     double bfs_all_rate, bfs_all_rate_cpu;
     int crypto;              /* 1 when the crypto stage ran */
@@ -489,6 +492,37 @@ static void all_parties_bfs(const dm_run *r, const csr *g, uint8_t *visited, uin
     res->bfs_all_rate_cpu = c > 0 ? (double)edges / c : 0;
 }
 
+/* The closure of the BFS's actor (`party`, after the run's events, every
+ * fact admitted: DM_FILTER_ALL), from the same sources, on the same world,
+ * in a workspace of its own, run as often as the BFS and timed the same way
+ * (best run, by wall and by the thread's CPU clock): the like-for-like
+ * figure.  Its edges are the closure's own count (r->stats explains). */
+static void same_actor_closure(const dm_run *r, uint32_t party, int reps, result *res)
+{
+    dm_closure *c = NULL;
+    double best = 0, best_cpu = 0;
+    int i;
+    if (dm_closure_new(r->w, &c) != DM_OK)
+        return;
+    for (i = 0; i < reps; i++) {
+        uint64_t e0 = c->edges;
+        double t = now(), cpu = thread_cpu_now();
+        if (dm_closure_run(c, party, r->bound, DM_FILTER_ALL, 0) != DM_OK)
+            goto out;
+        cpu = thread_cpu_now() - cpu;
+        t = now() - t;
+        res->same_edges = c->edges - e0;
+        if (i == 0 || t < best)
+            best = t;
+        if (i == 0 || cpu < best_cpu)
+            best_cpu = cpu;
+    }
+    res->same_rate = best > 0 ? (double)res->same_edges / best : 0;
+    res->same_rate_cpu = best_cpu > 0 ? (double)res->same_edges / best_cpu : 0;
+out:
+    dm_closure_free(c);
+}
+
 /* Build the CSR of r->w, BFS from the biggest actor's sources, repeated
  * until 0.3 s or 20 runs; the best run gives the rate. */
 static void bench_bfs(const dm_run *r, result *res)
@@ -534,6 +568,7 @@ static void bench_bfs(const dm_run *r, result *res)
     }
     memset(visited, 0, g.n);
     all_parties_bfs(r, &g, visited, queue, res);
+    same_actor_closure(r, party, reps, res);
     st = stage_end(t0);
     res->bfs_edges = edges;
     res->bfs_rate = best > 0 ? (double)edges / best : 0;
@@ -552,6 +587,14 @@ static void bench_bfs(const dm_run *r, result *res)
         res->bfs_all_rate > 0 ? (double)res->bfs_all_edges / res->bfs_all_rate : 0,
         res->bfs_all_rate_cpu > 0 ? (double)res->bfs_all_edges / res->bfs_all_rate_cpu : 0, -1,
         -1, note);
+    if (res->same_rate > 0) {
+        snprintf(note, sizeof note, "%sedges, best of %d: %sedges/s (dm_closure_run, %s, every fact)",
+                 human((double)res->same_edges, b1, sizeof b1), reps,
+                 human(res->same_rate, b2, sizeof b2), dm_world_party_id(r->w, party));
+        row("  closure, same actor", (double)res->same_edges / res->same_rate,
+            res->same_rate_cpu > 0 ? (double)res->same_edges / res->same_rate_cpu : -1, -1, -1,
+            note);
+    }
 out:
     free(visited);
     free(queue);
@@ -929,17 +972,26 @@ static void run_one(const spec *sp, const config *cfg, result *res)
 
     res->t_e2e = res->t_read + res->t_load + res->t_run + res->t_report;
     bench_bfs(r, res);
-    if (res->bfs_rate_cpu > 0 && res->closure_rate_cpu > 0) {
-        /* Per CPU second: neither side is then charged for other processes. */
-        snprintf(note, sizeof note, "per cpu second: closure %sedges/s, bfs %sedges/s, ",
-                 human(res->closure_rate_cpu, b1, sizeof b1),
+    /* Per CPU second: neither side is then charged for other processes. */
+    if (res->bfs_rate_cpu > 0 && res->same_rate_cpu > 0) {
+        snprintf(note, sizeof note,
+                 "same actor, sources and runs; per cpu second: closure %sedges/s, bfs %sedges/s",
+                 human(res->same_rate_cpu, b1, sizeof b1),
                  human(res->bfs_rate_cpu, b2, sizeof b2));
-        printf("  %-22s %10.0f%% %10.0f%%  %severy-party bfs %sedges/s (%.0f%%)\n",
-               "closure / bfs", 100.0 * res->closure_rate / res->bfs_rate,
-               100.0 * res->closure_rate_cpu / res->bfs_rate_cpu, note,
-               human(res->bfs_all_rate_cpu, b3, sizeof b3),
-               res->bfs_all_rate_cpu > 0 ? 100.0 * res->closure_rate_cpu / res->bfs_all_rate_cpu
-                                         : 0.0);
+        printf("  %-22s %10.0f%% %10.0f%%  %s\n", "closure / bfs",
+               100.0 * res->same_rate / res->bfs_rate,
+               100.0 * res->same_rate_cpu / res->bfs_rate_cpu, note);
+    }
+    if (res->bfs_rate_cpu > 0 && res->closure_rate_cpu > 0) {
+        snprintf(note, sizeof note, "every closure of the run (%sedges/s) against that bfs; "
+                 "against every-party bfs (%sedges/s): %.0f%%",
+                 human(res->closure_rate_cpu, b1, sizeof b1),
+                 human(res->bfs_all_rate_cpu, b3, sizeof b3),
+                 res->bfs_all_rate_cpu > 0 ? 100.0 * res->closure_rate_cpu / res->bfs_all_rate_cpu
+                                           : 0.0);
+        printf("  %-22s %10.0f%% %10.0f%%  %s\n", "  the run's closures",
+               100.0 * res->closure_rate / res->bfs_rate,
+               100.0 * res->closure_rate_cpu / res->bfs_rate_cpu, note);
     }
 
 #ifdef HAVE_CRYPTO
@@ -1251,7 +1303,7 @@ int main(int argc, char **argv)
                 r1m = &res[i];
             if (specs[i].cohorts)
                 rco = &res[i];
-            if (!specs[i].cohorts && res[i].bfs_rate_cpu > 0 && res[i].closure_rate_cpu > 0 &&
+            if (!specs[i].cohorts && res[i].bfs_rate_cpu > 0 && res[i].same_rate_cpu > 0 &&
                 (!rbig || specs[i].users > rbig->users))
                 rbig = &res[i];
         }
@@ -1278,15 +1330,17 @@ int main(int argc, char **argv)
         if (rbig) {
             char b1[32], b2[32];
             snprintf(fig, sizeof fig,
-                     "%.0f%% (%sedges vs %sedges per cpu second, %" PRIu64 " users)",
-                     100.0 * rbig->closure_rate_cpu / rbig->bfs_rate_cpu,
-                     human(rbig->closure_rate_cpu, b1, sizeof b1),
-                     human(rbig->bfs_rate_cpu, b2, sizeof b2), rbig->users);
+                     "%.0f%% (%sedges vs %sedges per cpu second, %" PRIu64
+                     " users); the run's closures: %.0f%%",
+                     100.0 * rbig->same_rate_cpu / rbig->bfs_rate_cpu,
+                     human(rbig->same_rate_cpu, b1, sizeof b1),
+                     human(rbig->bfs_rate_cpu, b2, sizeof b2), rbig->users,
+                     100.0 * rbig->closure_rate_cpu / rbig->bfs_rate_cpu);
         } else {
             snprintf(fig, sizeof fig, "not measured");
         }
         verdict("closure >= 50% of plain CSR BFS edges/s", rbig != NULL,
-                rbig && rbig->closure_rate_cpu >= TARGET_CLOSURE_RATIO * rbig->bfs_rate_cpu, fig);
+                rbig && rbig->same_rate_cpu >= TARGET_CLOSURE_RATIO * rbig->bfs_rate_cpu, fig);
     }
 #ifdef HAVE_CRYPTO
     for (i = 0; i < n_specs; i++) {
