@@ -172,6 +172,19 @@ static void check_exp(const dm_run *r, const dm_exposure *x, const want_exp *w, 
             }
 }
 
+/* The closure finds a static ciphertext's witness by binary search: every
+ * store's static slice ascends by ciphertext id (world.h). */
+static void check_slices(const dm_world *w, const char *file)
+{
+    size_t i;
+    uint32_t j;
+    for (i = 0; w && i < w->n_stores; i++) {
+        const uint32_t *f = w->static_facts + w->stores[i].static_off;
+        for (j = 1; j < w->stores[i].n_static; j++)
+            ck_assert_msg(f[j - 1] <= f[j], "%s: store %zu: slice not ascending at %u", file, i, j);
+    }
+}
+
 START_TEST(bundled_outcome)
 {
     const bundled *b = &cases[_i];
@@ -217,6 +230,8 @@ START_TEST(bundled_outcome)
         ck_assert_msg(found, "%s: %s does not reach %s", b->file, b->reaches[j].actor,
                       b->reaches[j].item);
     }
+    check_slices(r->w, b->file);
+    check_slices(r->cf_w, b->file);
     check_exp(r, &r->with, &b->with, "with");
     check_exp(r, &r->without, &b->without, "without");
     ck_assert_uint_eq(r->owner_only_users, b->owner_only);

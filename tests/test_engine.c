@@ -412,6 +412,83 @@ START_TEST(closure_lists_learned_facts)
 END_TEST
 
 
+/* The deposit of store `st` that holds ciphertext `ct`, or UINT32_MAX. */
+static uint32_t deposit_of(const dm_world *w, uint32_t st, uint32_t ct)
+{
+    uint32_t i;
+    for (i = 0; i < w->stores[st].n; i++)
+        if (w->deposits[w->stores[st].deposits[i]].fact_id == ct)
+            return w->stores[st].deposits[i];
+    return UINT32_MAX;
+}
+
+static uint32_t item_of(const dm_world *w, const char *name)
+{
+    uint32_t i;
+    for (i = 0; i < w->n_items; i++)
+        if (strcmp(w->items[i].name, name) == 0)
+            return i;
+    ck_abort_msg("no item %s", name);
+    return 0;
+}
+
+/* A ciphertext read in several stores has the first store read as its
+ * witness, with the deposit there and the breach it came through; one
+ * read in a single store has that store, searched or not. */
+START_TEST(witness_first_store_read)
+{
+    fx f;
+    dm_closure *c;
+    const dm_world *w;
+    uint32_t sx, sy, both, onlyx, onlyy;
+    dm_why y;
+    char b[256];
+    fx_load(&f,
+            HEAD
+            "\"users\":[{\"id\":\"u\",\"region\":\"UK\"}],"
+            "\"actors\":[{\"id\":\"x\",\"kind\":\"agent\"},{\"id\":\"y\",\"kind\":\"agent\"},"
+            "{\"id\":\"mallory\",\"kind\":\"attacker\"}],"
+            "\"keys\":[{\"id\":\"k\",\"type\":\"symmetric\"}],"
+            "\"items\":[{\"id\":\"both\",\"owners\":[\"u\"],\"under\":\"k\",\"at\":[\"x\",\"y\"]},"
+            "{\"id\":\"onlyx\",\"owners\":[\"u\"],\"under\":\"k\",\"at\":[\"x\"]},"
+            "{\"id\":\"onlyy\",\"owners\":[\"u\"],\"under\":\"k\",\"at\":[\"y\"]}],"
+            "\"events\":[{\"at\":1,\"id\":\"take-k\",\"do\":\"steal\",\"by\":\"mallory\",\"key\":\"k\"},"
+            "{\"at\":2,\"id\":\"hit-y\",\"do\":\"breach\",\"by\":\"mallory\",\"store\":\"y\"},"
+            "{\"at\":3,\"id\":\"hit-x\",\"do\":\"breach\",\"by\":\"mallory\",\"store\":\"x\"}]}",
+            0, 0);
+    w = f.r->w;
+    sx = dm_world_party_store(w, party_of(f.r, "x"));
+    sy = dm_world_party_store(w, party_of(f.r, "y"));
+    both = item_of(w, "both"); /* an item's ciphertext has the item's id */
+    onlyx = item_of(w, "onlyx");
+    onlyy = item_of(w, "onlyy");
+    ck_assert_int_eq(dm_closure_new(w, &c), DM_OK);
+    ck_assert_int_eq(dm_closure_compute(c, party_of(f.r, "mallory"), f.r->bound), DM_OK);
+    y = dm_closure_why(c, DM_FACT_CT, both); /* in y (read first) and x */
+    ck_assert_int_eq(y.kind, DM_WHY_STORE);
+    ck_assert_uint_eq(y.a, sy);
+    ck_assert_uint_eq(y.b, deposit_of(w, sy, both));
+    ck_assert_str_eq(f.r->sc->events[y.via_event].id, "hit-y");
+    ck_assert_int_eq(y.tag, DM_TAG_UNLAWFUL);
+    y = dm_closure_why(c, DM_FACT_CT, onlyx); /* the last store read: not searched */
+    ck_assert_uint_eq(y.a, sx);
+    ck_assert_uint_eq(y.b, deposit_of(w, sx, onlyx));
+    ck_assert_str_eq(f.r->sc->events[y.via_event].id, "hit-x");
+    y = dm_closure_why(c, DM_FACT_CT, onlyy);
+    ck_assert_uint_eq(y.a, sy);
+    ck_assert_uint_eq(y.b, deposit_of(w, sy, onlyy));
+    y = dm_closure_why(c, DM_FACT_ITEM, both); /* opened, with k */
+    ck_assert_int_eq(y.kind, DM_WHY_OPENED);
+    ck_assert_uint_eq(y.a, both);
+    dm_closure_free(c);
+    /* The reports' via lists name the same breach. */
+    ck_assert_str_eq(via(f.r, "mallory", "both", b, sizeof b), "take-k,k,hit-y");
+    ck_assert_str_eq(via(f.r, "mallory", "onlyx", b, sizeof b), "take-k,k,hit-x");
+    fx_free(&f);
+}
+END_TEST
+
+
 /* What a provider hands over from stolen knowledge is unlawful, and its via
  * still names the order that handed it over. */
 START_TEST(stolen_handover_names_the_order)
@@ -493,6 +570,7 @@ Suite *engine_suite(void)
     tcase_add_test(t, refused_order);
     tcase_add_test(t, cohort_costs_one);
     tcase_add_test(t, closure_lists_learned_facts);
+    tcase_add_test(t, witness_first_store_read);
     tcase_add_test(t, stolen_handover_names_the_order);
     tcase_add_test(t, progress_reported);
     suite_add_tcase(s, t);

@@ -84,7 +84,8 @@ typedef struct dm_store {
     uint32_t n, cap;        /* cap 0: deposits points into world->static_deposits */
     uint32_t n_static;      /* deposits [0,n_static) were made by dm_world_build: clean
                              * ciphertexts from step 0, whose ids are
-                             * world->static_facts[static_off + i] */
+                             * world->static_facts[static_off + i], ascending (equal
+                             * ids in deposit order) */
     uint32_t static_off;
 } dm_store;
 
