@@ -1352,10 +1352,15 @@ int main(int argc, char **argv)
         for (k = 0; k < 2; k++) {
             char w[96], fig[160];
             double s1 = crypto_share(f[k], 0), s2 = crypto_share(f[k], 1);
-            double lo = s1 < s2 ? s1 : s2;
+            /* The 2-thread share of a stage of milliseconds measures the
+             * threads' start, not the work: judged from 0.1 s, as the
+             * speed-up below. */
+            int short_stage = f[k]->cpu[0] < 0.1;
+            double lo = short_stage || s1 < s2 ? s1 : s2;
             snprintf(w, sizeof w, "crypto %s >= 80%% in libsodium (%s)", what[k], specs[i].name);
-            snprintf(fig, sizeof fig, "%.0f%% (1 thread), %.0f%% (2 threads); stage %.2f s, %.2f s wall",
-                     100.0 * s1, 100.0 * s2, f[k]->wall[0], f[k]->wall[1]);
+            snprintf(fig, sizeof fig, "%.0f%% (1 thread), %.0f%% (2 threads%s); stage %.2f s, %.2f s wall",
+                     100.0 * s1, 100.0 * s2, short_stage ? ", under 0.1 s: not judged" : "",
+                     f[k]->wall[0], f[k]->wall[1]);
             verdict(w, 1, lo >= TARGET_CRYPTO_LIB, fig);
             snprintf(w, sizeof w, "crypto %s >= 1.7x on 2 threads (%s)", what[k], specs[i].name);
             snprintf(fig, sizeof fig, "%.2fx by cpu (%.2f s / %.2f s), %.2fx by wall%s",
