@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "closure_int.h"
 #include "doormat/alloc.h"
 #include "doormat/engine.h"
 #include "doormat/scenario.h"
@@ -489,6 +490,56 @@ START_TEST(witness_first_store_read)
 END_TEST
 
 
+/* Mallory's closure in c (the counts of a fresh one given) and nothing of
+ * cloud's: not its hsm. */
+static void same_as_fresh(dm_closure *c, const fx *f, size_t n_keys, size_t n_items, size_t n_cts)
+{
+    const uint32_t *ids;
+    ck_assert_int_eq(dm_closure_compute(c, party_of(f->r, "mallory"), f->r->bound), DM_OK);
+    ck_assert_uint_eq(dm_closure_keys(c, &ids), n_keys);
+    ck_assert_uint_eq(dm_closure_items(c, &ids), n_items);
+    ck_assert_uint_eq(dm_closure_cts(c, &ids), n_cts);
+    ck_assert(!dm_closure_knows(c, DM_FACT_KEY, f->r->w->provider_hsm[0]));
+}
+
+/* When the workspace's epochs run out it clears its marks once and starts
+ * again: the closures either side of that are the same as a fresh one's,
+ * and nothing an earlier epoch of the same number marked shows through. */
+START_TEST(epochs_run_out)
+{
+    fx f;
+    dm_closure *c;
+    const uint32_t *ids;
+    uint32_t cloud;
+    size_t n_keys, n_items, n_cts;
+    fx_load(&f, TCN, 0, 0);
+    cloud = party_of(f.r, "cloud");
+    ck_assert_int_eq(dm_closure_new(f.r->w, &c), DM_OK);
+    ck_assert_int_eq(dm_closure_compute(c, party_of(f.r, "mallory"), f.r->bound), DM_OK);
+    n_keys = dm_closure_keys(c, &ids);
+    n_items = dm_closure_items(c, &ids);
+    n_cts = dm_closure_cts(c, &ids);
+    ck_assert_uint_gt(n_cts, 0);
+    /* The last epoch: its marks still fit beside the flags. */
+    c->ep = DM_EPOCH_MAX - 2;
+    same_as_fresh(c, &f, n_keys, n_items, n_cts);
+    ck_assert_uint_eq(c->ep, DM_EPOCH_MAX - 1);
+    dm_closure_free(c);
+    /* Epoch 1 marks what cloud knows; the run after the last epoch is
+     * epoch 1 again, and must not see those marks. */
+    ck_assert_int_eq(dm_closure_new(f.r->w, &c), DM_OK);
+    ck_assert_int_eq(dm_closure_compute(c, cloud, f.r->bound), DM_OK);
+    ck_assert_uint_eq(c->ep, 1);
+    ck_assert(dm_closure_knows(c, DM_FACT_KEY, f.r->w->provider_hsm[0]));
+    c->ep = DM_EPOCH_MAX - 1;
+    same_as_fresh(c, &f, n_keys, n_items, n_cts);
+    ck_assert_uint_eq(c->ep, 1);
+    dm_closure_free(c);
+    fx_free(&f);
+}
+END_TEST
+
+
 /* What a provider hands over from stolen knowledge is unlawful, and its via
  * still names the order that handed it over. */
 START_TEST(stolen_handover_names_the_order)
@@ -571,6 +622,7 @@ Suite *engine_suite(void)
     tcase_add_test(t, cohort_costs_one);
     tcase_add_test(t, closure_lists_learned_facts);
     tcase_add_test(t, witness_first_store_read);
+    tcase_add_test(t, epochs_run_out);
     tcase_add_test(t, stolen_handover_names_the_order);
     tcase_add_test(t, progress_reported);
     suite_add_tcase(s, t);
