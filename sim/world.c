@@ -228,8 +228,9 @@ static int cmp_pair(const void *a, const void *b)
 }
 
 /* A static slice ascends by ciphertext id (the closure finds a witness in
- * it by binary search).  The presets deposit each ciphertext as it is
- * made, so slices come sorted; an explicit deposit out of order is sorted
+ * it by binary search).  The build deposits each ciphertext as it makes it,
+ * in id order, so slices come sorted and this only checks; a slice that
+ * did not (a build step depositing an older ciphertext) would be sorted
  * here, equal ids keeping their deposit order. */
 static dm_err sort_slice(dm_world *w, dm_store *st)
 {
