@@ -181,7 +181,7 @@ static dm_err ensure_cts(dm_closure *c)
 {
     size_t n = c->w->n_cts, old = c->cap_cts;
     uint32_t *m;
-    dm_cwit *wt;
+    dm_wit *wt;
     uint32_t *l;
     if (n <= old && c->cm)
         return DM_OK;
@@ -265,16 +265,18 @@ static inline uint32_t key_tag(const dm_closure *c, uint32_t k)
     return c->kep[k] & DM_MARK_FLAGS;
 }
 
+static inline void set_wit(dm_wit *f, uint32_t info, uint32_t a, uint32_t b)
+{
+    f->x = INFO_KIND(info) == DM_WHY_STORE ? b : a;
+    f->info = info;
+}
+
 static inline void learn_key(dm_closure *c, uint32_t k, uint32_t info, uint32_t a, uint32_t b)
 {
-    dm_kwit *f;
     if (key_known(c, k))
         return;
     c->kep[k] = c->mark | INFO_TAG(info);
-    f = &c->kwit[k];
-    f->a = a;
-    f->b = b;
-    f->info = info;
+    set_wit(&c->kwit[k], info, a, b);
     c->stack[c->n_stack++] = k; /* counted as facts at the end of the run */
 }
 
@@ -293,8 +295,7 @@ static inline void learn_item(dm_closure *c, uint32_t i, uint32_t info, uint32_t
     if (v & DM_MARK_OPEN)
         return;
     c->cm[i] = v | DM_MARK_OPEN | DM_MARK_IWIT;
-    c->iwit[i].x = INFO_KIND(info) == DM_WHY_OWNER ? a : b;
-    c->iwit[i].info = info;
+    set_wit(&c->iwit[i], info, a, b);
     c->learned[c->n_learned++] = i; /* counted as facts at the end of the run */
 }
 
@@ -320,8 +321,7 @@ static inline void learn_ct(dm_closure *c, uint32_t ct, uint32_t info, uint32_t 
     if (v & DM_MARK_KNOWN)
         return;
     c->cm[ct] = v | DM_MARK_KNOWN | DM_MARK_CWIT;
-    c->cwit[ct].dep = dep;
-    c->cwit[ct].info = info;
+    set_wit(&c->cwit[ct], info, 0, dep);
     if (c->lists)
         c->clist[c->n_clist++] = ct;
     c->nodes++;
@@ -651,6 +651,13 @@ static dm_why unpack(const dm_closure *c, uint32_t info, uint32_t a, uint32_t b)
     return y;
 }
 
+static dm_why unwit(const dm_closure *c, const dm_wit *f)
+{
+    if (INFO_KIND(f->info) == DM_WHY_STORE)
+        return unpack(c, f->info, 0, f->x);
+    return unpack(c, f->info, f->x, 0);
+}
+
 static int slice_find(const dm_world *w, uint32_t store, uint32_t ct, uint32_t *pos)
 {
     const dm_store *st = &w->stores[store];
@@ -691,30 +698,24 @@ dm_why dm_closure_why(const dm_closure *c, dm_fact_kind kind, uint32_t id)
 {
     dm_why none = {0, 0, 0, 0, UINT32_MAX};
     const dm_fstate *f;
-    const dm_kwit *k;
     uint32_t s, pos = 0;
     if (!dm_closure_knows(c, kind, id))
         return none;
     switch (kind) {
     case DM_FACT_KEY:
-        k = &c->kwit[id];
-        return unpack(c, k->info, k->a, k->b);
+        return unwit(c, &c->kwit[id]);
     case DM_FACT_SHARE:
         f = &c->sst[id];
         return unpack(c, f->info, f->a, f->b);
     case DM_FACT_CT:
         if (c->cm[id] & DM_MARK_CWIT)
-            return unpack(c, c->cwit[id].info, 0, c->cwit[id].dep);
+            return unwit(c, &c->cwit[id]);
         if (!(s = static_witness(c, id, &pos)))
             return none; /* not reached: every mark has one or the other */
         return unpack(c, INFO(DM_WHY_STORE | INFO_POS, c->src[s].tag, s), 0, pos);
     case DM_FACT_ITEM:
-        if (c->cm[id] & DM_MARK_IWIT) {
-            const dm_iwit *x = &c->iwit[id];
-            if (INFO_KIND(x->info) == DM_WHY_OWNER)
-                return unpack(c, x->info, x->x, 0);
-            return unpack(c, x->info, 0, x->x);
-        }
+        if (c->cm[id] & DM_MARK_IWIT)
+            return unwit(c, &c->iwit[id]);
         /* opened: the ciphertext (same id), with its key's tag */
         return unpack(c, INFO(DM_WHY_OPENED, key_tag(c, c->w->cts[id].under), 0), id, 0);
     }

@@ -47,23 +47,18 @@ typedef enum dm_filter {
 
 typedef struct dm_fstate {   /* a share's */
     uint32_t ep;             /* known in this epoch */
-    uint32_t a;              /* kind-specific: party, event */
+    uint32_t a;              /* kind-specific: party, event (as dm_why.a) */
     uint32_t b;              /* deposit for DM_WHY_STORE */
     uint32_t info;
 } dm_fstate;
 
-typedef struct dm_kwit {     /* a key's, valid while kep marks it */
-    uint32_t a, b, info;     /* as in dm_fstate; a: the ciphertext for DM_WHY_OPENED */
-} dm_kwit;
-
-typedef struct dm_iwit {     /* an item's learned directly */
-    uint32_t x;              /* the deposit (DM_WHY_STORE) or the party (DM_WHY_OWNER) */
+/* A key's, an item's learned directly, a ciphertext's from one deposit:
+ * x is the deposit for DM_WHY_STORE, else the kind's own (dm_why.a: the
+ * party, the ciphertext opened, the event); no kind needs both. */
+typedef struct dm_wit {
+    uint32_t x;
     uint32_t info;
-} dm_iwit;
-
-typedef struct dm_cwit {     /* a ciphertext's from one deposit */
-    uint32_t dep, info;
-} dm_cwit;
+} dm_wit;
 
 typedef struct dm_closure_src {
     uint32_t store;      /* store read, or UINT32_MAX */
@@ -78,10 +73,10 @@ struct dm_closure {
     uint32_t mark;               /* ep << DM_MARK_BITS: the marks of this epoch */
     size_t cap_cts;
     uint32_t *kep;               /* keys known: mark | tag */
-    dm_kwit *kwit;               /* their witnesses */
+    dm_wit *kwit;                /* their witnesses */
     uint32_t *cm;                /* ciphertexts known and opened (items known): mark | flags */
-    dm_cwit *cwit;               /* their witnesses, with DM_MARK_CWIT */
-    dm_iwit *iwit;               /* items learned directly, with DM_MARK_IWIT */
+    dm_wit *cwit;                /* their witnesses, with DM_MARK_CWIT */
+    dm_wit *iwit;                /* items learned directly, with DM_MARK_IWIT */
     dm_fstate *sst;              /* shares */
     uint32_t *cnt_ep, *share_cnt;
     uint32_t *stack;             /* keys learned, in order: the worklist, first in first out */
