@@ -127,7 +127,8 @@ dm_err dm_closure_new(const dm_world *w, dm_closure **out)
     if (!c)
         return DM_ERR_NOMEM;
     c->w = w;
-    c->kep = zalloc(nk, sizeof *c->kep);
+    c->kbit = zalloc((nk + 63) / 64, sizeof *c->kbit);
+    c->ktag = zalloc(nk, sizeof *c->ktag);
     c->kwit = zalloc(nk, sizeof *c->kwit);
     c->cnt_ep = zalloc(nk, sizeof(uint32_t));
     c->share_cnt = zalloc(nk, sizeof(uint32_t));
@@ -137,7 +138,7 @@ dm_err dm_closure_new(const dm_world *w, dm_closure **out)
     c->sst = zalloc(ns, sizeof *c->sst);
     c->party_ep = dm_calloc(np, sizeof(uint32_t));
     c->party_bound = dm_calloc(np, sizeof(uint32_t));
-    if (!c->kep || !c->kwit || !c->cnt_ep || !c->share_cnt || !c->stack || !c->iwit ||
+    if (!c->kbit || !c->ktag || !c->kwit || !c->cnt_ep || !c->share_cnt || !c->stack || !c->iwit ||
         !c->learned || !c->sst || !c->party_ep || !c->party_bound || build_tables(c) != DM_OK) {
         dm_closure_free(c);
         return DM_ERR_NOMEM;
@@ -150,7 +151,8 @@ void dm_closure_free(dm_closure *c)
 {
     if (!c)
         return;
-    dm_free(c->kep);
+    dm_free(c->kbit);
+    dm_free(c->ktag);
     dm_free(c->kwit);
     dm_free(c->cm);
     dm_free(c->cwit);
@@ -257,12 +259,12 @@ static int admit(dm_closure *c, dm_tag tag, uint32_t tag_event)
 
 static inline int key_known(const dm_closure *c, uint32_t k)
 {
-    return (c->kep[k] & ~DM_MARK_FLAGS) == c->mark;
+    return (c->kbit[k >> 6] >> (k & 63)) & 1;
 }
 
 static inline uint32_t key_tag(const dm_closure *c, uint32_t k)
 {
-    return c->kep[k] & DM_MARK_FLAGS;
+    return c->ktag[k];
 }
 
 static inline void set_wit(dm_wit *f, uint32_t info, uint32_t a, uint32_t b)
@@ -275,7 +277,8 @@ static inline void learn_key(dm_closure *c, uint32_t k, uint32_t info, uint32_t 
 {
     if (key_known(c, k))
         return;
-    c->kep[k] = c->mark | INFO_TAG(info);
+    c->kbit[k >> 6] |= (uint64_t)1 << (k & 63);
+    c->ktag[k] = (uint8_t)INFO_TAG(info);
     set_wit(&c->kwit[k], info, a, b);
     c->stack[c->n_stack++] = k; /* counted as facts at the end of the run */
 }
@@ -394,7 +397,7 @@ static void read_store(dm_closure *c, uint32_t store, uint32_t bound, int forced
     if (st->n_static && admit(c, tag, UINT32_MAX)) {
         const uint32_t *facts = w->static_facts + st->static_off;
         const uint32_t *under = w->ct_under;
-        const uint32_t *kep = c->kep;
+        const uint64_t *kbit = c->kbit;
         uint32_t *cm = c->cm;
         const uint32_t mark = c->mark;
         const dm_ct *cts = w->cts;
@@ -410,7 +413,7 @@ static void read_store(dm_closure *c, uint32_t store, uint32_t bound, int forced
              * wraps' inner keys need not). */
             if (i + 8 < n) {
                 uint32_t ahead = facts[i + 8];
-                __builtin_prefetch(&kep[under[ahead]], 0);
+                __builtin_prefetch(&kbit[under[ahead] >> 6], 0);
                 if (ahead >= n_items)
                     __builtin_prefetch(&cts[ahead].inner, 0);
             }
@@ -422,8 +425,8 @@ static void read_store(dm_closure *c, uint32_t store, uint32_t bound, int forced
             if (lists)
                 c->clist[c->n_clist++] = ct;
             k = under[ct];
-            if ((kep[k] & ~DM_MARK_FLAGS) == mark && !(v & DM_MARK_OPEN)) {
-                open_ct(c, ct, kep[k] & DM_MARK_FLAGS);
+            if (((kbit[k >> 6] >> (k & 63)) & 1) && !(v & DM_MARK_OPEN)) {
+                open_ct(c, ct, c->ktag[k]);
                 n_open++;
             }
         }
@@ -557,12 +560,11 @@ dm_err dm_closure_run(dm_closure *c, uint32_t party, uint32_t bound, dm_filter f
 {
     dm_err e;
     double t0;
+    size_t i;
     if ((e = ensure_cts(c)) != DM_OK) /* growing the workspace is not graph work */
         return e;
     t0 = mono();
     if (++c->ep == DM_EPOCH_MAX) { /* epochs ran out: clear every mark once */
-        size_t i;
-        memset(c->kep, 0, c->w->n_keys * sizeof *c->kep);
         memset(c->cm, 0, c->cap_cts * sizeof *c->cm);
         for (i = 0; i < c->w->n_shares; i++)
             c->sst[i].ep = 0;
@@ -571,6 +573,10 @@ dm_err dm_closure_run(dm_closure *c, uint32_t party, uint32_t bound, dm_filter f
         c->ep = 1;
     }
     c->mark = c->ep << DM_MARK_BITS;
+    /* The known keys' bits are not epoch-stamped: clear the last run's,
+     * which are all on its stack (every key learned is pushed). */
+    for (i = 0; i < c->n_stack; i++)
+        c->kbit[c->stack[i] >> 6] = 0;
     c->party = party;
     c->bound = bound;
     c->filter = filter;

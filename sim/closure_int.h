@@ -20,10 +20,15 @@ typedef enum dm_filter {
  * "known?" and "opened?", so those marks live in arrays of their own, and
  * the witnesses apart, written once when a fact is learned.
  *
- * A mark (kep, cm) holds the epoch it was set in, shifted left by
+ * A key known is a bit (kbit: a few hundred kilobytes for millions of
+ * keys, so the test every ciphertext read makes stays in the cache) and
+ * its tag a byte (ktag).  The bits are cleared at the start of the next
+ * computation from its list of keys learned (the worklist keeps them all).
+ *
+ * A ciphertext's mark (cm) holds the epoch it was set in, shifted left by
  * DM_MARK_BITS (`mark` in dm_closure), and flags in the low bits: a mark
  * from an older epoch reads as clear, so a new computation clears nothing.
- * A key's low bits are its tag.  A ciphertext's are:
+ * The flags:
  *   DM_MARK_KNOWN  read in a store;
  *   DM_MARK_OPEN   opened; for an item's ciphertext (same id as the item):
  *                  the item is known, however it was learned;
@@ -72,7 +77,8 @@ struct dm_closure {
     uint32_t ep;                 /* epoch: a state whose ep equals it is set */
     uint32_t mark;               /* ep << DM_MARK_BITS: the marks of this epoch */
     size_t cap_cts;
-    uint32_t *kep;               /* keys known: mark | tag */
+    uint64_t *kbit;              /* keys known: a bit each (a few hundred KB: cache-resident) */
+    uint8_t *ktag;               /* their tags */
     dm_wit *kwit;                /* their witnesses */
     uint32_t *cm;                /* ciphertexts known and opened (items known): mark | flags */
     dm_wit *cwit;                /* their witnesses, with DM_MARK_CWIT */
