@@ -408,15 +408,11 @@ static void read_store(dm_closure *c, uint32_t store, uint32_t bound, int forced
         c->last_scanned = src;
         for (i = 0; i < n; i++) {
             uint32_t ct = facts[i], v = cm[ct], k;
-            /* Bound by memory: fetch ahead what the key test and an
-             * opening will read (the ciphertexts ascend; their keys and
-             * wraps' inner keys need not). */
-            if (i + 8 < n) {
-                uint32_t ahead = facts[i + 8];
-                __builtin_prefetch(&kbit[under[ahead] >> 6], 0);
-                if (ahead >= n_items)
-                    __builtin_prefetch(&cts[ahead].inner, 0);
-            }
+            /* The ciphertexts ascend, and so do their marks and keys; the
+             * key bits stay in the cache.  What an opening reads next, a
+             * wrap's inner key, is fetched ahead. */
+            if (i + 8 < n && facts[i + 8] >= n_items)
+                __builtin_prefetch(&cts[facts[i + 8]].inner, 0);
             if ((v & (~DM_MARK_FLAGS | DM_MARK_KNOWN)) == (mark | DM_MARK_KNOWN))
                 continue; /* known */
             v = ((v & ~DM_MARK_FLAGS) == mark ? v : mark) | DM_MARK_KNOWN;
