@@ -56,6 +56,12 @@ int dm_cli_one_file(const char *cmd, int argc, char **argv, const char **file);
 /* --seed's value: a whole number from 0 to 2^64-1.  Sets *seed and returns
  * 0, or prints the usage error and returns its exit code. */
 int dm_cli_parse_seed(const char *arg, uint64_t *seed);
+/* --at's value: a time from -DM_LIMIT_TIME to DM_LIMIT_TIME.  The same
+ * contract. */
+int dm_cli_parse_at(const char *arg, int64_t *at);
+/* --format's value for the commands that write text or JSON: sets *json
+ * (0 or 1) and returns 0, or prints the usage error and returns its code. */
+int dm_cli_parse_text_json(const char *arg, int *json);
 
 /* Map a library error to an exit code (DESIGN: 0, 1 runtime, 2 usage/scenario). */
 int dm_cli_exit_code(dm_err e);

@@ -49,7 +49,7 @@ static int parse(int argc, char **argv, diff_args *a)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    int c, seen_f = 0, seen_at = 0;
+    int c, rc, seen_f = 0, seen_at = 0;
 
     memset(a, 0, sizeof *a);
     optind = 0;
@@ -65,20 +65,14 @@ static int parse(int argc, char **argv, diff_args *a)
         case 'f':
             if (seen_f++)
                 return dm_cli_usage_error("option '--format' given twice");
-            if (strcmp(optarg, "text") == 0)
-                a->json = 0;
-            else if (strcmp(optarg, "json") == 0)
-                a->json = 1;
-            else
-                return dm_cli_usage_error("--format: unknown format '%s' (text or json)", optarg);
+            if ((rc = dm_cli_parse_text_json(optarg, &a->json)) != 0)
+                return rc;
             break;
         case OPT_AT:
             if (seen_at++)
                 return dm_cli_usage_error("option '--at' given twice");
-            if (dm_cli_parse_i64(optarg, &a->at) != 0 || a->at > DM_LIMIT_TIME ||
-                a->at < -DM_LIMIT_TIME)
-                return dm_cli_usage_error("--at: '%s' is not a time from %lld to %lld", optarg,
-                                          -DM_LIMIT_TIME, DM_LIMIT_TIME);
+            if ((rc = dm_cli_parse_at(optarg, &a->at)) != 0)
+                return rc;
             a->has_at = 1;
             break;
         case ':':

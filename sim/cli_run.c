@@ -95,6 +95,25 @@ int dm_cli_parse_seed(const char *arg, uint64_t *seed)
     return 0;
 }
 
+int dm_cli_parse_at(const char *arg, int64_t *at)
+{
+    if (dm_cli_parse_i64(arg, at) != 0 || *at > DM_LIMIT_TIME || *at < -DM_LIMIT_TIME)
+        return dm_cli_usage_error("--at: '%s' is not a time from %lld to %lld", arg,
+                                  -DM_LIMIT_TIME, DM_LIMIT_TIME);
+    return 0;
+}
+
+int dm_cli_parse_text_json(const char *arg, int *json)
+{
+    if (strcmp(arg, "text") == 0)
+        *json = 0;
+    else if (strcmp(arg, "json") == 0)
+        *json = 1;
+    else
+        return dm_cli_usage_error("--format: unknown format '%s' (text or json)", arg);
+    return 0;
+}
+
 int dm_cli_exit_code(dm_err e)
 {
     switch (e) {
@@ -269,10 +288,8 @@ static int parse_run(int argc, char **argv, run_args *a)
             a->has_seed = 1;
             break;
         case OPT_AT:
-            if (dm_cli_parse_i64(optarg, &a->at) != 0 || a->at > DM_LIMIT_TIME ||
-                a->at < -DM_LIMIT_TIME)
-                return dm_cli_usage_error("--at: '%s' is not a time from %lld to %lld", optarg,
-                                          -DM_LIMIT_TIME, DM_LIMIT_TIME);
+            if ((rc = dm_cli_parse_at(optarg, &a->at)) != 0)
+                return rc;
             a->has_at = 1;
             break;
         case OPT_EXPLAIN:

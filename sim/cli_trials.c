@@ -86,12 +86,8 @@ static int parse(int argc, char **argv, trials_args *a)
         case 'f':
             if (seen_f++)
                 return dm_cli_usage_error("option '--format' given twice");
-            if (strcmp(optarg, "text") == 0)
-                a->json = 0;
-            else if (strcmp(optarg, "json") == 0)
-                a->json = 1;
-            else
-                return dm_cli_usage_error("--format: unknown format '%s' (text or json)", optarg);
+            if ((rc = dm_cli_parse_text_json(optarg, &a->json)) != 0)
+                return rc;
             break;
         case ':':
             return dm_cli_usage_error("option '%s' needs a value", argv[optind - 1]);
