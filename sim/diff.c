@@ -10,12 +10,6 @@
 #include "json_write.h"
 #include "report_util.h"
 
-#define C_BOLD "\033[1m"
-#define C_RED "\033[1;31m"
-#define C_GREEN "\033[32m"
-#define C_YELLOW "\033[33m"
-#define C_RESET "\033[0m"
-
 #define CELL 48
 #define COLS 7
 
@@ -297,22 +291,6 @@ static const char *signed_thousands(uint64_t a, uint64_t b, char *buf, size_t le
     return buf;
 }
 
-/* Write s with control bytes shown as '?'. */
-static void put_clean(FILE *out, const char *s)
-{
-    for (; *s; s++)
-        fputc(((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s, out);
-}
-
-static void heading(FILE *out, int color, const char *title)
-{
-    fputc('\n', out);
-    if (color)
-        fprintf(out, C_BOLD "%s" C_RESET "\n", title);
-    else
-        fprintf(out, "%s\n", title);
-}
-
 typedef struct row {
     char cell[COLS][CELL];
 } row;
@@ -363,7 +341,7 @@ static dm_err put_exposure(const dm_diff *d, int without, FILE *out)
         for (c = 0; c < COLS; c++) {
             size_t k, cw = dm_report_width(rows[i].cell[c]);
             if (c == 0) {
-                put_clean(out, rows[i].cell[c]);
+                dm_report_put_safe(out, rows[i].cell[c]);
                 for (k = cw; k < w[c]; k++)
                     fputc(' ', out);
                 continue;
@@ -379,25 +357,15 @@ static dm_err put_exposure(const dm_diff *d, int without, FILE *out)
     return DM_OK;
 }
 
-static const char *class_colour(int cls)
-{
-    switch (cls) {
-    case DM_CLASS_LAWFUL: return C_GREEN;
-    case DM_CLASS_COLLATERAL: return C_YELLOW;
-    case DM_CLASS_UNLAWFUL: return C_RED;
-    default: return NULL;
-    }
-}
-
 static void put_class(FILE *out, int cls, int color)
 {
-    const char *col = color ? class_colour(cls) : NULL;
+    const char *col = color ? dm_report_class_colour(cls) : NULL;
 
     if (col)
         fputs(col, out);
     fputs(cls < 0 ? "none" : dm_class_name((dm_class)cls), out);
     if (col)
-        fputs(C_RESET, out);
+        fputs(DM_C_RESET, out);
 }
 
 static void put_actor(const dm_diff_actor *da, const dm_diff_opts *o, FILE *out)
@@ -405,7 +373,7 @@ static void put_actor(const dm_diff_actor *da, const dm_diff_opts *o, FILE *out)
     size_t i, k, wi = 0;
 
     fputs("  ", out);
-    put_clean(out, da->id);
+    dm_report_put_safe(out, da->id);
     fprintf(out, " (%s)", da->kind);
     if (!da->in_a)
         fputs(", only in B", out);
@@ -419,7 +387,7 @@ static void put_actor(const dm_diff_actor *da, const dm_diff_opts *o, FILE *out)
         const dm_diff_change *c = &da->changes[i];
         fputs(c->kind == DM_DIFF_GAINED ? "    + " : c->kind == DM_DIFF_LOST ? "    - " : "    ~ ",
               out);
-        put_clean(out, c->item);
+        dm_report_put_safe(out, c->item);
         for (k = dm_report_width(c->item); k < wi; k++)
             fputc(' ', out);
         fputs("  ", out);
@@ -447,35 +415,36 @@ dm_err dm_diff_text(const dm_diff *d, const dm_diff_opts *o, FILE *out)
     dm_err err;
 
     if (o->color)
-        fputs(C_BOLD, out);
+        fputs(DM_C_BOLD, out);
     fputs("doormat diff: what B changes compared with A", out);
     if (o->color)
-        fputs(C_RESET, out);
+        fputs(DM_C_RESET, out);
     fputc('\n', out);
     fputs("  A  ", out);
-    put_clean(out, file_of(d->a, o->file_a));
+    dm_report_put_safe(out, file_of(d->a, o->file_a));
     fprintf(out, " (after t=%lld)", (long long)d->a->at);
     if (d->a->sc->title) {
         fputs(": ", out);
-        put_clean(out, d->a->sc->title);
+        dm_report_put_safe(out, d->a->sc->title);
     }
     fputs("\n  B  ", out);
-    put_clean(out, file_of(d->b, o->file_b));
+    dm_report_put_safe(out, file_of(d->b, o->file_b));
     fprintf(out, " (after t=%lld)", (long long)d->b->at);
     if (d->b->sc->title) {
         fputs(": ", out);
-        put_clean(out, d->b->sc->title);
+        dm_report_put_safe(out, d->b->sc->title);
     }
     fputc('\n', out);
 
-    heading(out, o->color, "EXPOSED PEOPLE, WITH THE BACKDOORS");
+    dm_report_heading(out, o->color, "EXPOSED PEOPLE, WITH THE BACKDOORS");
     if ((err = put_exposure(d, 0, out)) != DM_OK)
         return err;
-    heading(out, o->color, "EXPOSED PEOPLE, WITHOUT THEM");
+    dm_report_heading(out, o->color, "EXPOSED PEOPLE, WITHOUT THEM");
     if ((err = put_exposure(d, 1, out)) != DM_OK)
         return err;
 
-    heading(out, o->color, "READS, BY ACTOR (+ only B reaches it, - only A, ~ class changed)");
+    dm_report_heading(out, o->color,
+                      "READS, BY ACTOR (+ only B reaches it, - only A, ~ class changed)");
     for (i = 0; i < d->n_actors; i++) {
         if (d->actors[i].n_changes == 0) {
             unchanged++;
@@ -494,7 +463,7 @@ dm_err dm_diff_text(const dm_diff *d, const dm_diff_opts *o, FILE *out)
                 continue;
             if (k++ > 0)
                 fputs(", ", out);
-            put_clean(out, d->actors[i].id);
+            dm_report_put_safe(out, d->actors[i].id);
         }
         fputs(".\n", out);
     }

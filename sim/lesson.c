@@ -11,14 +11,6 @@
 
 #define DEFAULT_WIDTH 72
 
-/* ANSI attributes, used only when opts->color is set. */
-#define C_BOLD "\033[1m"
-#define C_RED "\033[1;31m"
-#define C_YELLOW "\033[33m"
-#define C_GREEN "\033[32m"
-#define C_CYAN "\033[36m"
-#define C_RESET "\033[0m"
-
 struct dm_lesson {
     const dm_scenario *sc;   /* borrowed */
     int64_t *times;          /* distinct times, ascending */
@@ -116,35 +108,13 @@ const dm_run *dm_lesson_final(const dm_lesson *l)
     return l->final;
 }
 
-/* Write s with control bytes shown as '?': a scenario cannot drive the
- * terminal. */
-static void put_clean(FILE *out, const char *s)
-{
-    for (; *s; s++)
-        fputc(((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s, out);
-}
-
 static void put_pad(FILE *out, const char *s, size_t width)
 {
     size_t w = dm_report_width(s);
 
-    put_clean(out, s);
+    dm_report_put_safe(out, s);
     for (; w < width; w++)
         fputc(' ', out);
-}
-
-/* Append s to buf at *pos, truncating safely. */
-static void cat(char *buf, size_t len, size_t *pos, const char *s)
-{
-    size_t n = strlen(s);
-
-    if (*pos + 1 >= len)
-        return;
-    if (n > len - 1 - *pos)
-        n = len - 1 - *pos;
-    memcpy(buf + *pos, s, n);
-    *pos += n;
-    buf[*pos] = '\0';
 }
 
 /* "A", "A and B", "A, B and C". */
@@ -154,8 +124,8 @@ static void cat_list(char *buf, size_t len, size_t *pos, const char *const *name
 
     for (i = 0; i < n; i++) {
         if (i > 0)
-            cat(buf, len, pos, i + 1 == n ? " and " : ", ");
-        cat(buf, len, pos, names[i]);
+            dm_report_cat(buf, len, pos, i + 1 == n ? " and " : ", ");
+        dm_report_cat(buf, len, pos, names[i]);
     }
 }
 
@@ -168,30 +138,30 @@ static void cat_scope(const dm_scenario *s, const dm_scope *sc, char *buf, size_
     size_t i, n;
 
     if (sc->all) {
-        cat(buf, len, pos, "every user");
+        dm_report_cat(buf, len, pos, "every user");
         return;
     }
     if (sc->n_regions > 0) {
-        cat(buf, len, pos, "users in ");
+        dm_report_cat(buf, len, pos, "users in ");
         for (i = 0; i < sc->n_regions; i += n) {
             for (n = 0; n < 16 && i + n < sc->n_regions; n++)
                 names[n] = s->regions[sc->regions[i + n]];
             if (i > 0)
-                cat(buf, len, pos, ", ");
+                dm_report_cat(buf, len, pos, ", ");
             cat_list(buf, len, pos, names, n);
         }
         if (sc->n_users > 0)
-            cat(buf, len, pos, ", and ");
+            dm_report_cat(buf, len, pos, ", and ");
     }
     for (i = 0; i < sc->n_users; i += n) {
         for (n = 0; n < 16 && i + n < sc->n_users; n++)
             names[n] = s->users[sc->users[i + n]].id;
         if (i > 0)
-            cat(buf, len, pos, ", ");
+            dm_report_cat(buf, len, pos, ", ");
         cat_list(buf, len, pos, names, n);
     }
     if (sc->n_regions == 0 && sc->n_users == 0)
-        cat(buf, len, pos, "nobody");
+        dm_report_cat(buf, len, pos, "nobody");
 }
 
 const char *dm_lesson_event_text(const dm_run *r, uint32_t event, char *buf, size_t len)
@@ -207,85 +177,88 @@ const char *dm_lesson_event_text(const dm_run *r, uint32_t event, char *buf, siz
     e = &s->events[event];
     switch (e->kind) {
     case DM_EVENT_BACKDOOR:
-        cat(buf, len, &pos, s->providers[e->provider].id);
-        cat(buf, len, &pos, " starts escrowing the keys of ");
+        dm_report_cat(buf, len, &pos, s->providers[e->provider].id);
+        dm_report_cat(buf, len, &pos, " starts escrowing the keys of ");
         cat_scope(s, &e->scope, buf, len, &pos);
-        cat(buf, len, &pos, " under the key ");
-        cat(buf, len, &pos, dm_world_key_name(r->w, dm_world_key(r->w, e->key), name, sizeof name));
+        dm_report_cat(buf, len, &pos, " under the key ");
+        dm_report_cat(buf, len, &pos,
+                      dm_world_key_name(r->w, dm_world_key(r->w, e->key), name, sizeof name));
         break;
     case DM_EVENT_ORDER:
-        cat(buf, len, &pos, dm_scenario_principal_id(s, e->by));
-        cat(buf, len, &pos, " orders ");
-        cat(buf, len, &pos, s->providers[e->provider].id);
-        cat(buf, len, &pos, e->demand == DM_DEMAND_KEYS ? " to hand over the keys to the data of "
-                                                        : " to hand over the data of ");
+        dm_report_cat(buf, len, &pos, dm_scenario_principal_id(s, e->by));
+        dm_report_cat(buf, len, &pos, " orders ");
+        dm_report_cat(buf, len, &pos, s->providers[e->provider].id);
+        dm_report_cat(buf, len, &pos,
+                      e->demand == DM_DEMAND_KEYS ? " to hand over the keys to the data of "
+                                                  : " to hand over the data of ");
         cat_scope(s, &e->scope, buf, len, &pos);
         break;
     case DM_EVENT_STEAL:
-        cat(buf, len, &pos, dm_scenario_principal_id(s, e->by));
+        dm_report_cat(buf, len, &pos, dm_scenario_principal_id(s, e->by));
         if (e->share > 0) {
             snprintf(num, sizeof num, " steals share %" PRIu32 " of the key ", e->share);
-            cat(buf, len, &pos, num);
+            dm_report_cat(buf, len, &pos, num);
         } else {
-            cat(buf, len, &pos, " steals the key ");
+            dm_report_cat(buf, len, &pos, " steals the key ");
         }
-        cat(buf, len, &pos, dm_world_key_name(r->w, dm_world_key(r->w, e->key), name, sizeof name));
+        dm_report_cat(buf, len, &pos,
+                      dm_world_key_name(r->w, dm_world_key(r->w, e->key), name, sizeof name));
         if (e->share > 0 && e->key.kind == DM_KEYREF_DECLARED &&
             e->share <= s->keys[e->key.idx].n_shares) {
-            cat(buf, len, &pos, ", held by ");
-            cat(buf, len, &pos,
+            dm_report_cat(buf, len, &pos, ", held by ");
+            dm_report_cat(buf, len, &pos,
                 dm_scenario_principal_id(s, s->keys[e->key.idx].share_holders[e->share - 1]));
         }
         break;
     case DM_EVENT_BREACH:
-        cat(buf, len, &pos, dm_scenario_principal_id(s, e->by));
-        cat(buf, len, &pos, " breaks into the store ");
-        cat(buf, len, &pos,
+        dm_report_cat(buf, len, &pos, dm_scenario_principal_id(s, e->by));
+        dm_report_cat(buf, len, &pos, " breaks into the store ");
+        dm_report_cat(buf, len, &pos,
             dm_world_store_name(r->w, dm_world_store(r->w, e->store), name, sizeof name));
-        cat(buf, len, &pos, " and copies what it holds");
+        dm_report_cat(buf, len, &pos, " and copies what it holds");
         break;
     case DM_EVENT_COMPROMISE:
-        cat(buf, len, &pos, dm_scenario_principal_id(s, e->by));
-        cat(buf, len, &pos, " compromises ");
-        cat(buf, len, &pos, dm_scenario_principal_id(s, e->victim));
-        cat(buf, len, &pos, " and gains all it knows");
+        dm_report_cat(buf, len, &pos, dm_scenario_principal_id(s, e->by));
+        dm_report_cat(buf, len, &pos, " compromises ");
+        dm_report_cat(buf, len, &pos, dm_scenario_principal_id(s, e->victim));
+        dm_report_cat(buf, len, &pos, " and gains all it knows");
         break;
     case DM_EVENT_GHOST:
-        cat(buf, len, &pos, dm_scenario_principal_id(s, e->by));
-        cat(buf, len, &pos, " has ");
-        cat(buf, len, &pos, s->providers[s->groups[e->group].provider].id);
-        cat(buf, len, &pos, " add a ghost participant to the group ");
-        cat(buf, len, &pos, s->groups[e->group].id);
+        dm_report_cat(buf, len, &pos, dm_scenario_principal_id(s, e->by));
+        dm_report_cat(buf, len, &pos, " has ");
+        dm_report_cat(buf, len, &pos, s->providers[s->groups[e->group].provider].id);
+        dm_report_cat(buf, len, &pos, " add a ghost participant to the group ");
+        dm_report_cat(buf, len, &pos, s->groups[e->group].id);
         break;
     case DM_EVENT_TRAVEL:
-        cat(buf, len, &pos, s->users[e->user].id);
-        cat(buf, len, &pos, " travels to ");
-        cat(buf, len, &pos, s->regions[e->region]);
+        dm_report_cat(buf, len, &pos, s->users[e->user].id);
+        dm_report_cat(buf, len, &pos, " travels to ");
+        dm_report_cat(buf, len, &pos, s->regions[e->region]);
         break;
     case DM_EVENT_DOWNGRADE:
-        cat(buf, len, &pos, s->providers[e->provider].id);
-        cat(buf, len, &pos, " withdraws end-to-end encryption in ");
-        cat(buf, len, &pos, s->regions[e->region]);
+        dm_report_cat(buf, len, &pos, s->providers[e->provider].id);
+        dm_report_cat(buf, len, &pos, " withdraws end-to-end encryption in ");
+        dm_report_cat(buf, len, &pos, s->regions[e->region]);
         break;
     }
-    cat(buf, len, &pos, " (");
-    cat(buf, len, &pos, e->id);
-    cat(buf, len, &pos, ").");
+    dm_report_cat(buf, len, &pos, " (");
+    dm_report_cat(buf, len, &pos, e->id);
+    dm_report_cat(buf, len, &pos, ").");
     if ((e->kind == DM_EVENT_ORDER || e->kind == DM_EVENT_GHOST) && r->refused &&
         r->refused[event]) {
-        cat(buf, len, &pos, " Refused: ");
-        cat(buf, len, &pos, e->kind == DM_EVENT_ORDER ? s->providers[e->provider].id
+        dm_report_cat(buf, len, &pos, " Refused: ");
+        dm_report_cat(buf, len, &pos, e->kind == DM_EVENT_ORDER ? s->providers[e->provider].id
                                                       : s->providers[s->groups[e->group].provider].id);
-        cat(buf, len, &pos, " does not operate in ");
+        dm_report_cat(buf, len, &pos, " does not operate in ");
         {
             dm_id reg = dm_scenario_principal_region(s, e->by);
-            cat(buf, len, &pos, reg == DM_NONE ? "its region" : s->regions[reg]);
+            dm_report_cat(buf, len, &pos, reg == DM_NONE ? "its region" : s->regions[reg]);
         }
-        cat(buf, len, &pos, ".");
+        dm_report_cat(buf, len, &pos, ".");
     }
     if (e->has_p && e->p < 1.0) {
         snprintf(num, sizeof num, " [probability %g; taken as happening]", e->p);
-        cat(buf, len, &pos, num);
+        dm_report_cat(buf, len, &pos, num);
     }
     return buf;
 }
@@ -320,36 +293,18 @@ static void put_paragraph(FILE *out, const char *p, size_t width)
             fputc(' ', out);
             col++;
         }
-        put_clean(out, word);
+        dm_report_put_safe(out, word);
         col += wcols;
     }
     if (col > 0)
         fputc('\n', out);
 }
 
+/* The report's class colours, and custodian reads in cyan: a lesson shows
+ * every class a step adds. */
 static const char *class_colour(int cls)
 {
-    switch (cls) {
-    case DM_CLASS_CUSTODIAN: return C_CYAN;
-    case DM_CLASS_LAWFUL: return C_GREEN;
-    case DM_CLASS_COLLATERAL: return C_YELLOW;
-    case DM_CLASS_UNLAWFUL: return C_RED;
-    default: return NULL;
-    }
-}
-
-static void via_text(const dm_run *r, const dm_actor_result *a, const dm_reach *re, char *buf,
-                     size_t len)
-{
-    size_t pos = 0, k;
-    char name[256];
-
-    buf[0] = '\0';
-    for (k = 0; k < re->via_len; k++) {
-        if (k > 0)
-            cat(buf, len, &pos, " → ");
-        cat(buf, len, &pos, dm_report_via_name(r, a->via[re->via_off + k], name, sizeof name));
-    }
+    return cls == DM_CLASS_CUSTODIAN ? DM_C_CYAN : dm_report_class_colour(cls);
 }
 
 /* Write one actor's changes since `prev` (NULL: everything it reaches).
@@ -384,7 +339,7 @@ static int put_actor_changes(const dm_run *cur, const dm_run *prev, const dm_act
             wc = strlen(cls);
     }
     fputs("  ", out);
-    put_clean(out, dm_world_party_id(cur->w, a->party));
+    dm_report_put_safe(out, dm_world_party_id(cur->w, a->party));
     fprintf(out, " (%s) now reads:\n", dm_actor_kind_name(dm_world_party_kind(cur->w, a->party)));
     for (i = 0; i < n; i++) {
         const char *col = o->color ? class_colour(buf[i].now->cls) : NULL;
@@ -396,21 +351,21 @@ static int put_actor_changes(const dm_run *cur, const dm_run *prev, const dm_act
                      dm_class_name((dm_class)buf[i].was));
         else
             snprintf(cls, sizeof cls, "%s", dm_class_name((dm_class)buf[i].now->cls));
-        via_text(cur, a, buf[i].now, via, sizeof via);
+        dm_report_via_text(cur, a, buf[i].now, via, sizeof via);
         if (col)
             fputs(col, out);
         if (via[0] == '\0') {
             fputs(cls, out);
             if (col)
-                fputs(C_RESET, out);
+                fputs(DM_C_RESET, out);
             fputc('\n', out);
             continue;
         }
         put_pad(out, cls, wc);
         if (col)
-            fputs(C_RESET, out);
+            fputs(DM_C_RESET, out);
         fputs("  via ", out);
-        put_clean(out, via);
+        dm_report_put_safe(out, via);
         fputc('\n', out);
     }
     return 1;
@@ -419,12 +374,12 @@ static int put_actor_changes(const dm_run *cur, const dm_run *prev, const dm_act
 static void heading(FILE *out, const dm_lesson_opts *o, const char *text)
 {
     if (o->color)
-        fputs(C_BOLD, out);
+        fputs(DM_C_BOLD, out);
     fputs("== ", out);
-    put_clean(out, text);
+    dm_report_put_safe(out, text);
     fputs(" ==", out);
     if (o->color)
-        fputs(C_RESET, out);
+        fputs(DM_C_RESET, out);
     fputc('\n', out);
 }
 
@@ -475,7 +430,7 @@ dm_err dm_lesson_step(dm_lesson *l, size_t i, const dm_lesson_opts *o, FILE *out
             if (s->events[k].at != step_at(l, i))
                 continue;
             fputs("  - ", out);
-            put_clean(out, dm_lesson_event_text(cur, (uint32_t)k, line, sizeof line));
+            dm_report_put_safe(out, dm_lesson_event_text(cur, (uint32_t)k, line, sizeof line));
             fputc('\n', out);
         }
         fputc('\n', out);

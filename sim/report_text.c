@@ -12,14 +12,6 @@
 #define MAX_COLS 8
 #define OWNERS_SHOWN 3
 
-/* ANSI attributes, used only when opts->color is set. */
-#define C_BOLD "\033[1m"
-#define C_RED "\033[1;31m"
-#define C_YELLOW "\033[33m"
-#define C_GREEN "\033[32m"
-#define C_DIM "\033[2m"
-#define C_RESET "\033[0m"
-
 /* A small table of owned strings: filled row by row, then printed with
  * every column as wide as its widest cell. */
 typedef struct table {
@@ -85,16 +77,6 @@ static dm_err table_add(table *t, const char *const *cols, int cls)
     return DM_OK;
 }
 
-static const char *class_colour(int cls)
-{
-    switch (cls) {
-    case DM_CLASS_LAWFUL: return C_GREEN;
-    case DM_CLASS_COLLATERAL: return C_YELLOW;
-    case DM_CLASS_UNLAWFUL: return C_RED;
-    default: return NULL;
-    }
-}
-
 /* Print with `indent` spaces before each line; trailing spaces trimmed by
  * never padding the last column. */
 static void table_print(const table *t, FILE *out, const char *indent, int color)
@@ -134,11 +116,11 @@ static void table_print(const table *t, FILE *out, const char *indent, int color
             col += w[c] + 2;
         }
         line[done < sizeof line ? done : sizeof line - 1] = '\0';
-        fprintf(out, "%s%s%s%s\n", indent, color ? C_DIM : "", line, color ? C_RESET : "");
+        fprintf(out, "%s%s%s%s\n", indent, color ? DM_C_DIM : "", line, color ? DM_C_RESET : "");
     }
     fputs(indent, out);
     if (color)
-        fputs(C_DIM, out);
+        fputs(DM_C_DIM, out);
     for (c = 0; c < t->ncols; c++) {
         if (c > 0)
             fputs("  ", out);
@@ -146,7 +128,7 @@ static void table_print(const table *t, FILE *out, const char *indent, int color
                       t->right[c]);
     }
     if (color)
-        fputs(C_RESET, out);
+        fputs(DM_C_RESET, out);
     fputc('\n', out);
     for (r = 0; r < t->rows; r++) {
         fputs(indent, out);
@@ -155,13 +137,13 @@ static void table_print(const table *t, FILE *out, const char *indent, int color
             if (c > 0)
                 fputs("  ", out);
             if (color && (int)c == t->cls_col)
-                col = class_colour(t->cls[r]);
+                col = dm_report_class_colour(t->cls[r]);
             if (col)
                 fputs(col, out);
             dm_report_pad(out, t->cells[r * t->ncols + c],
                           c + 1 == t->ncols && !t->right[c] ? 0 : w[c], t->right[c]);
             if (col)
-                fputs(C_RESET, out);
+                fputs(DM_C_RESET, out);
         }
         fputc('\n', out);
     }
@@ -169,32 +151,9 @@ static void table_print(const table *t, FILE *out, const char *indent, int color
 
 static size_t count_backdoors(const dm_scenario *sc);
 
-static void heading(FILE *out, int color, const char *title)
-{
-    fputc('\n', out);
-    if (color)
-        fprintf(out, C_BOLD "%s" C_RESET "\n", title);
-    else
-        fprintf(out, "%s\n", title);
-}
-
 static const char *plural(uint64_t n, const char *one, const char *many)
 {
     return n == 1 ? one : many;
-}
-
-/* Append the string s to buf (of len) at *pos, truncating safely. */
-static void cat(char *buf, size_t len, size_t *pos, const char *s)
-{
-    size_t n = strlen(s);
-
-    if (*pos >= len)
-        return;
-    if (n > len - 1 - *pos)
-        n = len - 1 - *pos;
-    memcpy(buf + *pos, s, n);
-    *pos += n;
-    buf[*pos] = '\0';
 }
 
 static void owners_text(const dm_run *r, const dm_witem *it, char *buf, size_t len)
@@ -205,29 +164,13 @@ static void owners_text(const dm_run *r, const dm_witem *it, char *buf, size_t l
     buf[0] = '\0';
     for (k = 0; k < it->n_owners && k < OWNERS_SHOWN; k++) {
         if (k > 0)
-            cat(buf, len, &pos, ", ");
-        cat(buf, len, &pos, r->sc->users[it->owners[k]].id);
+            dm_report_cat(buf, len, &pos, ", ");
+        dm_report_cat(buf, len, &pos, r->sc->users[it->owners[k]].id);
     }
     if (it->n_owners > OWNERS_SHOWN) {
         snprintf(more, sizeof more, " +%u more", it->n_owners - OWNERS_SHOWN);
-        cat(buf, len, &pos, more);
+        dm_report_cat(buf, len, &pos, more);
     }
-}
-
-static void via_text(const dm_run *r, const dm_actor_result *a, const dm_reach *re,
-                     char *buf, size_t len)
-{
-    size_t pos = 0, k;
-    char name[256];
-
-    buf[0] = '\0';
-    for (k = 0; k < re->via_len; k++) {
-        if (k > 0)
-            cat(buf, len, &pos, " → ");
-        cat(buf, len, &pos, dm_report_via_name(r, a->via[re->via_off + k], name, sizeof name));
-    }
-    if (re->via_len == 0)
-        cat(buf, len, &pos, "-");
 }
 
 static void put_header(const dm_run *r, const dm_report_opts *o, FILE *out)
@@ -236,10 +179,10 @@ static void put_header(const dm_run *r, const dm_report_opts *o, FILE *out)
     size_t i, shown = 0;
 
     if (o->color)
-        fputs(C_BOLD, out);
+        fputs(DM_C_BOLD, out);
     dm_report_put_safe(out, sc->title && sc->title[0] ? sc->title : "(untitled)");
     if (o->color)
-        fputs(C_RESET, out);
+        fputs(DM_C_RESET, out);
     fputs("\n  scenario  ", out);
     dm_report_put_safe(out, sc->file ? sc->file : "-");
     fputc('\n', out);
@@ -280,7 +223,7 @@ static dm_err put_headline(const dm_run *r, const dm_report_opts *o, FILE *out)
     table_init(&t, 6);
 
     n_backdoors = count_backdoors(sc);
-    heading(out, o->color, "HEADLINE");
+    dm_report_heading(out, o->color, "HEADLINE");
     fprintf(out, "  %s%s of %s %s exposed, %s beyond the law.\n",
             n_backdoors ? "With the backdoors, " : "",
             dm_report_thousands(r->with.users, b[0], sizeof b[0]),
@@ -364,7 +307,7 @@ static dm_err put_actor_summary(const dm_run *r, const dm_report_opts *o, FILE *
     int c;
 
     table_init(&t, 3 + DM_CLASS_COUNT);
-    heading(out, o->color, "ACTORS (items each can read)");
+    dm_report_heading(out, o->color, "ACTORS (items each can read)");
     if (r->n_actors == 0) {
         fputs("  No actors.\n", out);
         goto out;
@@ -463,7 +406,7 @@ static dm_err put_by_region(const dm_run *r, const dm_report_opts *o, FILE *out)
         for (j = 0; j < n_touched; j++)
             seen[touched[j]] = 0;
     }
-    heading(out, o->color, "BY REGION (who reads whose data)");
+    dm_report_heading(out, o->color, "BY REGION (who reads whose data)");
     for (i = 0; i < nr; i++) {
         int row = 0;
         for (j = 0; j < r->n_actors; j++) {
@@ -475,8 +418,8 @@ static dm_err put_by_region(const dm_run *r, const dm_report_opts *o, FILE *out)
             cls[0] = '\0';
             for (c = 0; c < DM_CLASS_COUNT; c++)
                 if (classes[cell] & (1u << c)) {
-                    cat(cls, sizeof cls, &pos, pos ? ", " : "");
-                    cat(cls, sizeof cls, &pos, dm_class_name((dm_class)c));
+                    dm_report_cat(cls, sizeof cls, &pos, pos ? ", " : "");
+                    dm_report_cat(cls, sizeof cls, &pos, dm_class_name((dm_class)c));
                 }
             cols[0] = row ? "" : sc->regions[i];
             cols[1] = dm_world_party_id(r->w, r->actors[j].party);
@@ -520,11 +463,11 @@ static dm_err put_actor_detail(const dm_run *r, const dm_report_opts *o, FILE *o
     t.cls_col = 2;
     fputc('\n', out);
     if (o->color)
-        fputs(C_BOLD, out);
+        fputs(DM_C_BOLD, out);
     fprintf(out, "  %s (%s)", dm_world_party_id(r->w, a->party),
             dm_actor_kind_name(dm_world_party_kind(r->w, a->party)));
     if (o->color)
-        fputs(C_RESET, out);
+        fputs(DM_C_RESET, out);
     if (total == 0) {
         fprintf(out, " reads no one else's data.\n");
         goto out;
@@ -538,7 +481,9 @@ static dm_err put_actor_detail(const dm_run *r, const dm_report_opts *o, FILE *o
         if (re->cls == DM_CLASS_OWNER && !o->owners)
             continue;
         owners_text(r, it, owners, sizeof owners);
-        via_text(r, a, re, via, sizeof via);
+        dm_report_via_text(r, a, re, via, sizeof via);
+        if (re->via_len == 0)
+            snprintf(via, sizeof via, "-");
         cols[0] = it->name;
         cols[1] = owners;
         cols[2] = dm_class_name((dm_class)re->cls);
@@ -566,7 +511,7 @@ static void put_refused(const dm_run *r, const dm_report_opts *o, FILE *out)
         n += r->refused[i] != 0;
     if (n == 0)
         return;
-    heading(out, o->color, "REFUSED (no jurisdiction)");
+    dm_report_heading(out, o->color, "REFUSED (no jurisdiction)");
     for (i = 0; i < sc->n_events; i++) {
         const dm_event *ev = &sc->events[i];
         dm_id prov = ev->provider, reg;
@@ -590,7 +535,7 @@ static void put_warnings(const dm_report_opts *o, FILE *out)
 
     if (d == NULL || d->n_warnings == 0)
         return;
-    heading(out, o->color, "WARNINGS");
+    dm_report_heading(out, o->color, "WARNINGS");
     for (i = 0; i < d->n; i++) {
         const dm_diag_entry *e = &d->entries[i];
         if (e->severity != DM_SEV_WARNING)
@@ -624,7 +569,7 @@ static dm_err put_steps(const dm_run *r, const dm_report_opts *o, FILE *out)
     if (r->n_steps == 0)
         return DM_OK;
     table_init(&t, 4);
-    heading(out, o->color, "TIMELINE (people exposed after each time)");
+    dm_report_heading(out, o->color, "TIMELINE (people exposed after each time)");
     t.head[0] = "at";
     t.head[1] = "exposed";
     t.head[2] = "beyond law";
@@ -679,7 +624,7 @@ static void put_verification(const dm_run *r, const dm_verification *v,
         return;
     }
     if (o->color)
-        fputs(C_RED, out);
+        fputs(DM_C_RED, out);
     fprintf(out, "MISMATCH: real decryption disagrees with the closure in %s %s (a bug in doormat):\n",
             dm_report_thousands(v->mismatches, b[0], sizeof b[0]),
             plural(v->mismatches, "case", "cases"));
@@ -693,7 +638,7 @@ static void put_verification(const dm_run *r, const dm_verification *v,
         fprintf(out, "  … and %s more\n",
                 dm_report_thousands(v->mismatches - v->n_list, b[2], sizeof b[2]));
     if (o->color)
-        fputs(C_RESET, out);
+        fputs(DM_C_RESET, out);
 }
 
 dm_err dm_report_text(const dm_run *r, const struct dm_verification *v,

@@ -140,3 +140,50 @@ const char *dm_report_mismatch_text(const dm_run *r, const struct dm_mismatch *m
                  dm_world_key_name(r->w, m->key, kname, sizeof kname));
     return buf;
 }
+
+const char *dm_report_class_colour(int cls)
+{
+    switch (cls) {
+    case DM_CLASS_LAWFUL: return DM_C_GREEN;
+    case DM_CLASS_COLLATERAL: return DM_C_YELLOW;
+    case DM_CLASS_UNLAWFUL: return DM_C_RED;
+    default: return NULL;
+    }
+}
+
+void dm_report_heading(FILE *out, int color, const char *title)
+{
+    fputc('\n', out);
+    if (color)
+        fprintf(out, DM_C_BOLD "%s" DM_C_RESET "\n", title);
+    else
+        fprintf(out, "%s\n", title);
+}
+
+void dm_report_cat(char *buf, size_t len, size_t *pos, const char *s)
+{
+    size_t n = strlen(s);
+
+    if (*pos + 1 >= len)
+        return;
+    if (n > len - 1 - *pos)
+        n = len - 1 - *pos;
+    memcpy(buf + *pos, s, n);
+    *pos += n;
+    buf[*pos] = '\0';
+}
+
+void dm_report_via_text(const dm_run *r, const dm_actor_result *a, const dm_reach *re,
+                        char *buf, size_t len)
+{
+    size_t pos = 0, k;
+    char name[256];
+
+    buf[0] = '\0';
+    for (k = 0; k < re->via_len; k++) {
+        if (k > 0)
+            dm_report_cat(buf, len, &pos, " → ");
+        dm_report_cat(buf, len, &pos,
+                      dm_report_via_name(r, a->via[re->via_off + k], name, sizeof name));
+    }
+}

@@ -9,6 +9,31 @@
 #include "doormat/engine.h"
 #include "doormat/scenario.h"
 
+/* Terminal colours of the text outputs (used only when colour is on). */
+#define DM_C_BOLD "\033[1m"
+#define DM_C_DIM "\033[2m"
+#define DM_C_RED "\033[1;31m"
+#define DM_C_GREEN "\033[32m"
+#define DM_C_YELLOW "\033[33m"
+#define DM_C_CYAN "\033[36m"
+#define DM_C_RESET "\033[0m"
+
+/* The colour of a class where the text outputs mark it: lawful green,
+ * collateral yellow, unlawful red; NULL for the others. */
+const char *dm_report_class_colour(int cls);
+
+/* A section title: a blank line, then the title (bold with colour). */
+void dm_report_heading(FILE *out, int color, const char *title);
+
+/* Append s to buf (of len bytes) at *pos, truncating safely; buf stays
+ * NUL-terminated. */
+void dm_report_cat(char *buf, size_t len, size_t *pos, const char *s);
+
+/* A reach's via list in words, "key → event → ...", into buf (empty for
+ * an empty list). */
+void dm_report_via_text(const dm_run *r, const dm_actor_result *a, const dm_reach *re,
+                        char *buf, size_t len);
+
 /* The region of one user after the first `bound` events. */
 dm_id dm_report_region_of(const dm_scenario *sc, uint32_t user, uint32_t bound);
 

@@ -9,9 +9,7 @@
 #include "doormat/engine.h"
 #include "doormat/report.h"
 #include "json_write.h"
-
-#define C_BOLD "\033[1m"
-#define C_RESET "\033[0m"
+#include "report_util.h"
 
 uint64_t dm_trials_splitmix64(uint64_t *state)
 {
@@ -328,14 +326,6 @@ void dm_trials_free(dm_trials *t)
     dm_free(t);
 }
 
-/* ---- text ---- */
-
-static void put_clean(FILE *out, const char *s)
-{
-    for (; *s; s++)
-        fputc(((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s, out);
-}
-
 /* A mean with thousands separators and one decimal: "2,600,000.5". */
 static const char *mean_text(double m, char *buf, size_t len)
 {
@@ -380,7 +370,7 @@ static void put_rows(const trow *rows, size_t n, FILE *out)
             if (c < 2) {
                 if (c == 1)
                     fputs("  ", out);
-                put_clean(out, rows[i].c[c]);
+                dm_report_put_safe(out, rows[i].c[c]);
                 if (c == 1 || i == 0 || rows[i].c[1][0])
                     for (k = cw; k < w[c]; k++)
                         fputc(' ', out);
@@ -423,15 +413,6 @@ static dm_err put_table(const dm_trials *t, int without, FILE *out)
     return DM_OK;
 }
 
-static void heading(FILE *out, int color, const char *title)
-{
-    fputc('\n', out);
-    if (color)
-        fprintf(out, C_BOLD "%s" C_RESET "\n", title);
-    else
-        fprintf(out, "%s\n", title);
-}
-
 dm_err dm_trials_text(const dm_trials *t, const char *file, int color, FILE *out)
 {
     const dm_scenario *s = t->sc;
@@ -440,21 +421,21 @@ dm_err dm_trials_text(const dm_trials *t, const char *file, int color, FILE *out
     dm_err err;
 
     if (color)
-        fputs(C_BOLD, out);
+        fputs(DM_C_BOLD, out);
     fprintf(out, "doormat trials: %s trials, seed %llu\n",
             dm_report_thousands(t->n, a, sizeof a), (unsigned long long)t->seed);
     if (color)
-        fputs(C_RESET, out);
+        fputs(DM_C_RESET, out);
     fputs("  scenario  ", out);
-    put_clean(out, file ? file : (s->file ? s->file : "-"));
+    dm_report_put_safe(out, file ? file : (s->file ? s->file : "-"));
     if (s->title) {
         fputs(": ", out);
-        put_clean(out, s->title);
+        dm_report_put_safe(out, s->title);
     }
     fprintf(out, "\n  runs      %s distinct draws, each run once\n",
             dm_report_thousands(t->outcomes, a, sizeof a));
 
-    heading(out, color, "EVENTS DRAWN (events without p always happen)");
+    dm_report_heading(out, color, "EVENTS DRAWN (events without p always happen)");
     if (t->n_events == 0)
         fputs("  none: every event has no p, so every trial is the same run.\n", out);
     for (i = 0; i < t->n_events; i++)
@@ -464,7 +445,7 @@ dm_err dm_trials_text(const dm_trials *t, const char *file, int color, FILE *out
         const dm_event *e = &s->events[t->events[i].event];
         size_t k;
         fputs("  ", out);
-        put_clean(out, e->id);
+        dm_report_put_safe(out, e->id);
         for (k = strlen(e->id); k < wid; k++)
             fputc(' ', out);
         fprintf(out, "  p=%-6g happened in %s of %s trials (%.1f%%)\n", e->p,
@@ -473,10 +454,11 @@ dm_err dm_trials_text(const dm_trials *t, const char *file, int color, FILE *out
                 100.0 * (double)t->events[i].happened / (double)t->n);
     }
 
-    heading(out, color, "PEOPLE EXPOSED WITH THE BACKDOORS (mean and percentiles over the trials)");
+    dm_report_heading(out, color,
+                      "PEOPLE EXPOSED WITH THE BACKDOORS (mean and percentiles over the trials)");
     if ((err = put_table(t, 0, out)) != DM_OK)
         return err;
-    heading(out, color, "PEOPLE EXPOSED WITHOUT THEM");
+    dm_report_heading(out, color, "PEOPLE EXPOSED WITHOUT THEM");
     if ((err = put_table(t, 1, out)) != DM_OK)
         return err;
     return ferror(out) ? DM_ERR_IO : DM_OK;
