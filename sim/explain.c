@@ -292,6 +292,22 @@ static int64_t say_store_sources(ctx *x, dm_why y)
     return tmax(t, say_event(x, y.via_event));
 }
 
+/* The step of opening ciphertext ct, told after its key's chain and the
+ * ciphertext's own (sequenced: argument evaluation order is unspecified),
+ * and naming what it holds: a wrap's key ("it now has ...") or an item
+ * ("it reads ...").  Returns the step's time. */
+static int64_t say_opened(ctx *x, uint32_t ct)
+{
+    const dm_ct *c = &x->w->cts[ct];
+    int64_t t = say_fact(x, DM_FACT_KEY, c->under);
+    t = tmax(t, say_fact(x, DM_FACT_CT, ct));
+    x->now = t;
+    put_step(x, "%s opens %s with %s: it %s %s.", pname(x, x->party), ctname(x, ct),
+             kname(x, c->under), c->inner_is_key ? "now has" : "reads",
+             c->inner_is_key ? kname(x, c->inner) : x->w->items[c->inner].name);
+    return t;
+}
+
 static const char *held_reason(ctx *x, uint32_t k)
 {
     switch (x->w->keys[k].ref.kind) {
@@ -348,17 +364,9 @@ static int64_t say_key(ctx *x, uint32_t k)
                  wk->n_shares, kname(x, k), list, wk->share_k, me, kname(x, k));
         break;
     }
-    case DM_WHY_OPENED: {
-        uint32_t ct = y.a;
-        /* The key's chain first, then the ciphertext (sequenced: argument
-         * evaluation order is unspecified). */
-        t = say_fact(x, DM_FACT_KEY, x->w->cts[ct].under);
-        t = tmax(t, say_fact(x, DM_FACT_CT, ct));
-        x->now = t;
-        put_step(x, "%s opens %s with %s: it now has %s.", me, ctname(x, ct),
-                 kname(x, x->w->cts[ct].under), kname(x, k));
+    case DM_WHY_OPENED:
+        t = say_opened(x, y.a);
         break;
-    }
     case DM_WHY_STORE:
         t = say_store_sources(x, y);
         store_clause(x, y, clause, sizeof clause);
@@ -451,17 +459,9 @@ static int64_t say_item(ctx *x, uint32_t it)
                      y.via_event != UINT32_MAX ? x->sc->events[y.via_event].id : "a compromise",
                      me);
         break;
-    case DM_WHY_OPENED: {
-        uint32_t ct = y.a;
-        /* The key's chain first, then the ciphertext (sequenced: argument
-         * evaluation order is unspecified). */
-        t = say_fact(x, DM_FACT_KEY, x->w->cts[ct].under);
-        t = tmax(t, say_fact(x, DM_FACT_CT, ct));
-        x->now = t;
-        put_step(x, "%s opens %s with %s: it reads %s.", me, ctname(x, ct),
-                 kname(x, x->w->cts[ct].under), name);
+    case DM_WHY_OPENED:
+        t = say_opened(x, y.a);
         break;
-    }
     case DM_WHY_STORE:
         t = say_store_sources(x, y);
         store_clause(x, y, clause, sizeof clause);
