@@ -267,36 +267,27 @@ START_TEST(downgrade_exposes_chat_partner)
 }
 END_TEST
 
+/* Clipper-like: the unit key is split 2-of-2 between two agents; mallory
+ * steals share 1 at 1 and compromises a2 (share 2) at 2. */
+#define CLIPPER                                                                                    \
+    HEAD \
+    "\"users\":[{\"id\":\"alice\",\"region\":\"US\"}]," \
+    "\"actors\":[{\"id\":\"a1\",\"kind\":\"agent\"},{\"id\":\"a2\",\"kind\":\"agent\"}," \
+    "{\"id\":\"fbi\",\"kind\":\"government\",\"region\":\"US\"},{\"id\":\"mallory\",\"kind\":\"attacker\"}]," \
+    "\"keys\":[{\"id\":\"unit\",\"type\":\"symmetric\",\"shares\":{\"k\":2,\"holders\":[\"a1\",\"a2\"]}}," \
+    "{\"id\":\"session\",\"type\":\"symmetric\",\"holders\":[\"alice\"]}]," \
+    "\"wraps\":[{\"key\":\"session\",\"under\":\"unit\",\"at\":[\"fbi\",\"mallory\"]}]," \
+    "\"items\":[{\"id\":\"call\",\"owners\":[\"alice\"],\"under\":\"session\",\"at\":[\"fbi\",\"mallory\"]}]," \
+    "\"events\":[{\"at\":1,\"do\":\"steal\",\"by\":\"mallory\",\"key\":\"unit\",\"share\":1}," \
+    "{\"at\":2,\"do\":\"compromise\",\"by\":\"mallory\",\"actor\":\"a2\"}]}"
+
 START_TEST(shares_and_compromise)
 {
     fx f;
-    /* Clipper-like: the unit key is split 2-of-2 between two agents. */
-    fx_load(&f,
-            HEAD
-            "\"users\":[{\"id\":\"alice\",\"region\":\"US\"}],"
-            "\"actors\":[{\"id\":\"a1\",\"kind\":\"agent\"},{\"id\":\"a2\",\"kind\":\"agent\"},"
-            "{\"id\":\"fbi\",\"kind\":\"government\",\"region\":\"US\"},{\"id\":\"mallory\",\"kind\":\"attacker\"}],"
-            "\"keys\":[{\"id\":\"unit\",\"type\":\"symmetric\",\"shares\":{\"k\":2,\"holders\":[\"a1\",\"a2\"]}},"
-            "{\"id\":\"session\",\"type\":\"symmetric\",\"holders\":[\"alice\"]}],"
-            "\"wraps\":[{\"key\":\"session\",\"under\":\"unit\",\"at\":[\"fbi\",\"mallory\"]}],"
-            "\"items\":[{\"id\":\"call\",\"owners\":[\"alice\"],\"under\":\"session\",\"at\":[\"fbi\",\"mallory\"]}],"
-            "\"events\":[{\"at\":1,\"do\":\"steal\",\"by\":\"mallory\",\"key\":\"unit\",\"share\":1},"
-            "{\"at\":2,\"do\":\"compromise\",\"by\":\"mallory\",\"actor\":\"a2\"}]}",
-            1, 1);
+    fx_load(&f, CLIPPER, 1, 1); /* at 1 */
     ck_assert_uint_eq(n_reach(f.r, "mallory"), 0); /* one share is not enough */
     fx_free(&f);
-    fx_load(&f,
-            HEAD
-            "\"users\":[{\"id\":\"alice\",\"region\":\"US\"}],"
-            "\"actors\":[{\"id\":\"a1\",\"kind\":\"agent\"},{\"id\":\"a2\",\"kind\":\"agent\"},"
-            "{\"id\":\"fbi\",\"kind\":\"government\",\"region\":\"US\"},{\"id\":\"mallory\",\"kind\":\"attacker\"}],"
-            "\"keys\":[{\"id\":\"unit\",\"type\":\"symmetric\",\"shares\":{\"k\":2,\"holders\":[\"a1\",\"a2\"]}},"
-            "{\"id\":\"session\",\"type\":\"symmetric\",\"holders\":[\"alice\"]}],"
-            "\"wraps\":[{\"key\":\"session\",\"under\":\"unit\",\"at\":[\"fbi\",\"mallory\"]}],"
-            "\"items\":[{\"id\":\"call\",\"owners\":[\"alice\"],\"under\":\"session\",\"at\":[\"fbi\",\"mallory\"]}],"
-            "\"events\":[{\"at\":1,\"do\":\"steal\",\"by\":\"mallory\",\"key\":\"unit\",\"share\":1},"
-            "{\"at\":2,\"do\":\"compromise\",\"by\":\"mallory\",\"actor\":\"a2\"}]}",
-            0, 0);
+    fx_load(&f, CLIPPER, 0, 0); /* after the compromise: both shares */
     ck_assert_str_eq(cls(f.r, "mallory", "call"), "unlawful");
     ck_assert_str_eq(cls(f.r, "fbi", "call"), "none");
     ck_assert_str_eq(cls(f.r, "alice", "call"), "none"); /* owner-only: not listed */
