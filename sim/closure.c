@@ -200,8 +200,7 @@ static dm_err ensure_cts(dm_closure *c)
     if (!(l = dm_reallocarray(c->clist, n, sizeof *l)))
         return DM_ERR_NOMEM;
     c->clist = l;
-    memset(c->cm + old, 0, (n - old) * sizeof *m);
-    memset(c->cwit + old, 0, (n - old) * sizeof *wt);
+    memset(c->cm + old, 0, (n - old) * sizeof *m); /* cwit: read only where a mark says so */
     c->cap_cts = n;
     return DM_OK;
 }
