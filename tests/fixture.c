@@ -3,7 +3,10 @@
 
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "doormat/alloc.h"
 
 void fx_run_opts(fx *f, const char *name, const char *json, const dm_run_opts *o)
 {
@@ -47,4 +50,26 @@ const char *cls(const dm_run *r, const char *actor, const char *item)
         if (strcmp(r->w->items[a->reaches[i].item].name, item) == 0)
             return dm_class_name((dm_class)a->reaches[i].cls);
     return "none";
+}
+
+void fx_fails_cleanly(dm_err (*write)(void *ctx, FILE *out), void *ctx, size_t max)
+{
+    size_t n;
+    int ok = 0;
+
+    for (n = 1; n < max && !ok; n++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&buf, &len);
+        dm_err e;
+        ck_assert_ptr_nonnull(out);
+        dm_alloc_fail_at(n, 0);
+        e = write(ctx, out);
+        dm_alloc_fail_at(0, 0);
+        fclose(out);
+        free(buf);
+        ck_assert(e == DM_OK || e == DM_ERR_NOMEM);
+        ok = e == DM_OK;
+    }
+    ck_assert(ok);
 }

@@ -3,6 +3,7 @@
 #define DOORMAT_TEST_FIXTURE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "doormat/engine.h"
 #include "doormat/scenario.h"
@@ -22,5 +23,10 @@ void fx_free(fx *f);
 uint32_t party_of(const dm_run *r, const char *id);
 /* The class name of `actor`'s reach of `item`, or "none". */
 const char *cls(const dm_run *r, const char *actor, const char *item);
+
+/* A writer into `out` failing its n-th allocation, for n = 1, 2, ... until
+ * it succeeds (within `max` tries): every failure must be a clean
+ * DM_ERR_NOMEM, never a crash, and a run must succeed. */
+void fx_fails_cleanly(dm_err (*write)(void *ctx, FILE *out), void *ctx, size_t max);
 
 #endif
