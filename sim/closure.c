@@ -695,11 +695,27 @@ static uint32_t static_witness(const dm_closure *c, uint32_t ct, uint32_t *pos)
     return s;
 }
 
+/* A known ciphertext's witness.  One read in a static slice has its source
+ * found by static_witness, and its deposit (which never names an event:
+ * clean, from the start) only when `deposit` asks: else b is UINT32_MAX, and
+ * a via list, which needs only the source, costs no search. */
+static dm_why why_ct(const dm_closure *c, uint32_t ct, int deposit)
+{
+    dm_why none = {0, 0, 0, 0, UINT32_MAX};
+    uint32_t s, pos = UINT32_MAX;
+    if (c->cm[ct] & DM_MARK_CWIT)
+        return unwit(c, &c->cwit[ct]);
+    if (!(s = static_witness(c, ct, deposit ? &pos : NULL)))
+        return none; /* not reached: every mark has one or the other */
+    if (!deposit)
+        return unpack(c, INFO(DM_WHY_STORE, c->src[s].tag, s), 0, UINT32_MAX);
+    return unpack(c, INFO(DM_WHY_STORE | INFO_POS, c->src[s].tag, s), 0, pos);
+}
+
 dm_why dm_closure_why(const dm_closure *c, dm_fact_kind kind, uint32_t id)
 {
     dm_why none = {0, 0, 0, 0, UINT32_MAX};
     const dm_fstate *f;
-    uint32_t s, pos = 0;
     if (!dm_closure_knows(c, kind, id))
         return none;
     switch (kind) {
@@ -709,11 +725,7 @@ dm_why dm_closure_why(const dm_closure *c, dm_fact_kind kind, uint32_t id)
         f = &c->sst[id];
         return unpack(c, f->info, f->a, f->b);
     case DM_FACT_CT:
-        if (c->cm[id] & DM_MARK_CWIT)
-            return unwit(c, &c->cwit[id]);
-        if (!(s = static_witness(c, id, &pos)))
-            return none; /* not reached: every mark has one or the other */
-        return unpack(c, INFO(DM_WHY_STORE | INFO_POS, c->src[s].tag, s), 0, pos);
+        return why_ct(c, id, 1);
     case DM_FACT_ITEM:
         if (c->cm[id] & DM_MARK_IWIT)
             return unwit(c, &c->iwit[id]);
@@ -750,24 +762,6 @@ static void vpush(vbuf *b, uint32_t x)
         b->cap = nc;
     }
     b->v[b->n++] = x;
-}
-
-/* A known ciphertext's witness as far as a via list needs it: the deposit
- * only when it may name an event (a static slice's never does: clean, from
- * the start), so no search for its position. */
-static dm_why ct_arrival(const dm_closure *c, uint32_t ct)
-{
-    dm_why y;
-    uint32_t s;
-    if (c->cm[ct] & DM_MARK_CWIT)
-        return dm_closure_why(c, DM_FACT_CT, ct);
-    s = static_witness(c, ct, NULL);
-    y.kind = DM_WHY_STORE;
-    y.tag = (uint8_t)c->src[s].tag;
-    y.a = c->src[s].store;
-    y.b = UINT32_MAX; /* not looked up */
-    y.via_event = c->src[s].via_event;
-    return y;
 }
 
 /* Events a fact's arrival names: the order that delivered it, the breach or
@@ -809,7 +803,7 @@ dm_err dm_closure_via(const dm_closure *c, uint32_t item, uint32_t **via, size_t
             break;
         }
         ct = y.a;
-        push_arrival(c, &b, ct_arrival(c, ct));
+        push_arrival(c, &b, why_ct(c, ct, 0));
         if (w->cts[ct].event != UINT32_MAX)
             vpush(&b, w->cts[ct].event | DM_VIA_EVENT);
         k = w->cts[ct].under;
