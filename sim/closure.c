@@ -200,7 +200,10 @@ static dm_err ensure_cts(dm_closure *c)
     if (!(l = dm_reallocarray(c->clist, n, sizeof *l)))
         return DM_ERR_NOMEM;
     c->clist = l;
-    memset(c->cm + old, 0, (n - old) * sizeof *m); /* cwit: read only where a mark says so */
+    memset(c->cm + old, 0, (n - old) * sizeof *m);
+    /* cwit is read only where a mark says so, but is zeroed too: its pages
+     * are faulted in now, not one by one in the middle of a closure. */
+    memset(c->cwit + old, 0, (n - old) * sizeof *wt);
     c->cap_cts = n;
     return DM_OK;
 }
